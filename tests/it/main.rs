@@ -1,0 +1,3 @@
+//! Integration tests of the workflow workspace.
+
+mod asl_roundtrip;

@@ -1,0 +1,12 @@
+//! The Amazon States Language: a typed, lossless model of a definition, its parser (with
+//! JSON-pointer locations) and its validator (with AWS's diagnostic codes).
+
+mod diag;
+mod model;
+mod parse;
+mod serialize;
+
+pub use diag::{Code, Diagnostic, Diagnostics, Severity, pointer_push};
+pub use model::*;
+pub use parse::{parse_str, parse_value};
+pub(crate) use parse::type_name;

@@ -1,0 +1,1 @@
+//! Procedural macros of `workflow-core`. Use them through `workflow_core::prelude`.
