@@ -4,3 +4,4 @@
 //! Functions' semantics, and records AWS-shaped history.
 
 pub mod asl;
+pub mod expr;

@@ -9,4 +9,3 @@ mod serialize;
 pub use diag::{Code, Diagnostic, Diagnostics, Severity, pointer_push};
 pub use model::*;
 pub use parse::{parse_str, parse_value};
-pub(crate) use parse::type_name;
