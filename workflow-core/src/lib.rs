@@ -4,4 +4,5 @@
 //! Functions' semantics, and records AWS-shaped history.
 
 pub mod asl;
+pub mod exec;
 pub mod expr;

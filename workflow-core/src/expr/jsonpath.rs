@@ -117,6 +117,18 @@ impl Path {
         true
     }
 
+    /// Jayway's normalized form, e.g. `$['a']['b'][0]`.
+    pub fn normalized(&self) -> String {
+        let mut out = String::from("$");
+        for segment in &self.segments {
+            match segment {
+                Segment::Field(name) => out.push_str(&format!("['{name}']")),
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+
     /// Whether the path is `$` alone.
     pub fn is_identity(&self) -> bool {
         self.root == Root::Input && self.segments.is_empty()

@@ -1,0 +1,3 @@
+//! The smallest workflow: one Pass state, run in-process.
+
+fn main() {}

@@ -1,0 +1,5 @@
+//! The `workflow` command.
+
+fn main() {
+    println!("workflow: the command line is being written");
+}

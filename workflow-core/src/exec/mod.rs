@@ -1,0 +1,786 @@
+//! The executor: runs any ASL definition in-process with AWS Step Functions' semantics.
+//!
+//! [`Engine`] loads definitions ([`Engine::load`]), binds their Task states to Rust handlers or
+//! mocks, and starts executions ([`Engine::start`]). Each execution is driven by one tokio task
+//! that advances the interpreter ([`run`]) and performs its commands: task invocations run as
+//! their own tokio tasks, so Parallel branches and Map iterations really run concurrently.
+
+mod clock;
+mod compile;
+mod history;
+mod run;
+mod scope;
+mod task;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+
+pub use clock::{Clock, SystemClock, VirtualClock, format_timestamp};
+pub use compile::Machine;
+pub use history::{Details, EventType, HistoryEvent, Payload};
+pub use run::Status;
+pub use task::{
+    MockError, MockResponse, Mocks, Registry, TaskFailure, TaskFuture, TaskHandler, TaskRequest,
+};
+
+use crate::asl::{self, Code, Diagnostic, pointer_push};
+use compile::{FunctionName, Kind};
+use run::{Command, Execution, ExecutionMeta, Invoker, PAYLOAD_LIMIT, Plan};
+use task::{ResourceKind, classify};
+
+/// Where and as whom executions run: the values that appear in ARNs and in the context object.
+#[derive(Clone)]
+pub struct EngineConfig {
+    pub clock: Arc<dyn Clock>,
+    pub partition: String,
+    pub region: String,
+    pub account_id: String,
+    pub role_arn: String,
+}
+
+impl fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("partition", &self.partition)
+            .field("region", &self.region)
+            .field("account_id", &self.account_id)
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            clock: Arc::new(SystemClock),
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            role_arn: "arn:aws:iam::123456789012:role/workflow-local".into(),
+        }
+    }
+}
+
+/// Options for [`Engine::load`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The state machine's name (in its ARN and `$$.StateMachine.Name`); `"StateMachine"` if
+    /// not given.
+    pub name: Option<String>,
+    /// Mocked responses: mocked Task states do not need a handler.
+    pub mocks: Option<Mocks>,
+    /// Run as an EXPRESS state machine.
+    pub express: bool,
+}
+
+/// Options for [`Engine::start`].
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// The execution's name; a unique one is made up if not given.
+    pub name: Option<String>,
+}
+
+/// Why a definition cannot be loaded: every problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        asl::Diagnostics(self.diagnostics.clone()).fmt(f)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Why an execution cannot start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StartError {
+    #[error("the execution input is {size} bytes; the limit is {limit} bytes")]
+    InputTooLarge { size: usize, limit: usize },
+    #[error(
+        "the execution name '{name}' is invalid: names have 1 to 80 characters, without whitespace, brackets, wildcards or control characters"
+    )]
+    InvalidName { name: String },
+    #[error("an execution named '{name}' already exists")]
+    ExecutionAlreadyExists { name: String },
+}
+
+/// Why a callback was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("no task is waiting for the task token '{token}'")]
+    TaskDoesNotExist { token: String },
+}
+
+/// A definition loaded into an engine, ready to start executions.
+#[derive(Clone)]
+pub struct LoadedMachine {
+    plan: Arc<Plan>,
+    name: String,
+    arn: String,
+    express: bool,
+}
+
+impl fmt::Debug for LoadedMachine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedMachine")
+            .field("name", &self.name)
+            .field("arn", &self.arn)
+            .field("express", &self.express)
+            .finish()
+    }
+}
+
+impl LoadedMachine {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    /// The definition the machine was loaded from.
+    pub fn definition(&self) -> &asl::StateMachine {
+        self.plan.machine.definition()
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub execution_arn: String,
+    pub status: Status,
+    /// States entered.
+    pub transitions: u64,
+    pub start_date: DateTime<Utc>,
+    pub stop_date: Option<DateTime<Utc>>,
+}
+
+impl Outcome {
+    /// The output, when the execution succeeded.
+    pub fn output(&self) -> Option<&Value> {
+        match &self.status {
+            Status::Succeeded(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The error name, when the execution did not succeed.
+    pub fn error(&self) -> Option<&str> {
+        match &self.status {
+            Status::Failed { error, .. }
+            | Status::TimedOut { error, .. }
+            | Status::Aborted { error, .. } => error.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The cause, when the execution did not succeed.
+    pub fn cause(&self) -> Option<&str> {
+        match &self.status {
+            Status::Failed { cause, .. }
+            | Status::TimedOut { cause, .. }
+            | Status::Aborted { cause, .. } => cause.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+enum Msg {
+    TaskDone {
+        token: u64,
+        outcome: Result<Value, TaskFailure>,
+    },
+    Callback {
+        token: String,
+        outcome: Result<Value, TaskFailure>,
+        reply: tokio::sync::oneshot::Sender<bool>,
+    },
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
+
+/// What other threads can see of a running execution.
+struct Shared {
+    arn: String,
+    history: Mutex<Vec<HistoryEvent>>,
+    outcome: Mutex<Outcome>,
+    done: watch::Sender<bool>,
+    tx: mpsc::UnboundedSender<Msg>,
+    input: Payload,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The data behind these locks is replaced whole; a panic elsewhere cannot leave it torn.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Inner {
+    config: EngineConfig,
+    registry: RwLock<Registry>,
+    executions: Mutex<HashMap<String, Arc<Shared>>>,
+    seq: AtomicU64,
+}
+
+/// Runs state machines in-process.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(EngineConfig::default())
+    }
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                config,
+                registry: RwLock::new(Registry::default()),
+                executions: Mutex::new(HashMap::new()),
+                seq: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// Registers a Lambda function handler by name (see [`Registry::function`]).
+    pub fn register_function(&self, name: impl Into<String>, handler: impl TaskHandler) {
+        self.registry_mut().function(name, handler);
+    }
+
+    /// Registers a handler for an exact `Resource` ARN (see [`Registry::resource`]).
+    pub fn register_resource(&self, arn: impl Into<String>, handler: impl TaskHandler) {
+        self.registry_mut().resource(arn, handler);
+    }
+
+    fn registry_mut(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn registry(&self) -> Registry {
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Loads a definition from JSON text.
+    pub fn load_str(&self, text: &str, options: LoadOptions) -> Result<LoadedMachine, LoadError> {
+        let machine = asl::parse_str(text).map_err(|diagnostics| LoadError { diagnostics })?;
+        self.load(machine, options)
+    }
+
+    /// Compiles a definition and binds every Task state to a mock or a handler. A Task state
+    /// that nothing serves is reported here, not when it runs.
+    pub fn load(
+        &self,
+        definition: asl::StateMachine,
+        options: LoadOptions,
+    ) -> Result<LoadedMachine, LoadError> {
+        let machine = compile::compile(definition).map_err(|diagnostics| LoadError { diagnostics })?;
+        let registry = self.registry();
+        let mut invokers = HashMap::new();
+        let mut diagnostics = Vec::new();
+        for (program_id, program) in machine.programs.iter().enumerate() {
+            for (state_id, state) in program.states.iter().enumerate() {
+                let Kind::Task(spec) = &state.kind else {
+                    continue;
+                };
+                let invoker = if let Some(responses) = options
+                    .mocks
+                    .as_ref()
+                    .and_then(|m| m.for_state(&state.name))
+                {
+                    Some(Invoker::Mock(responses.to_vec().into()))
+                } else if let Some(h) = registry.lookup_resource(&spec.resource) {
+                    Some(Invoker::Handler(h))
+                } else {
+                    match classify(&spec.resource) {
+                        ResourceKind::LambdaFunction { name } => {
+                            registry.lookup_function(&name).map(Invoker::Handler)
+                        }
+                        ResourceKind::Service {
+                            lambda_invoke: true,
+                            ..
+                        } => match &spec.function_name {
+                            FunctionName::Literal(name) => {
+                                registry.lookup_function(name).map(Invoker::Handler)
+                            }
+                            FunctionName::Dynamic => {
+                                Some(Invoker::DynamicLambda(registry.clone()))
+                            }
+                            FunctionName::None => None,
+                        },
+                        _ => None,
+                    }
+                };
+                match invoker {
+                    Some(invoker) => {
+                        invokers.insert((program_id, state_id), invoker);
+                    }
+                    None => {
+                        let detail = match (&spec.function_name, classify(&spec.resource)) {
+                            (FunctionName::Literal(name), ResourceKind::Service { lambda_invoke: true, .. }) => {
+                                format!("no Lambda function named '{}' is registered", task::function_key(name))
+                            }
+                            (FunctionName::None, ResourceKind::Service { lambda_invoke: true, .. }) => {
+                                "the `lambda:invoke` task has no `FunctionName`".to_string()
+                            }
+                            _ => format!("no handler is registered for the resource '{}'", spec.resource),
+                        };
+                        diagnostics.push(Diagnostic::error(
+                            Code::UnknownResource,
+                            state_pointer(&machine, program_id, state_id),
+                            format!(
+                                "the Task state '{}' cannot run: {detail}, and it has no mocked response",
+                                state.name
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(LoadError { diagnostics });
+        }
+        let config = &self.inner.config;
+        let name = options
+            .name
+            .clone()
+            .unwrap_or_else(|| "StateMachine".to_string());
+        let arn = format!(
+            "arn:{}:states:{}:{}:stateMachine:{}",
+            config.partition, config.region, config.account_id, name
+        );
+        Ok(LoadedMachine {
+            plan: Arc::new(Plan {
+                machine: Arc::new(machine),
+                invokers,
+            }),
+            name,
+            arn,
+            express: options.express,
+        })
+    }
+
+    /// Starts an execution; it runs in the background on the current tokio runtime.
+    pub fn start(
+        &self,
+        machine: &LoadedMachine,
+        input: Value,
+        options: StartOptions,
+    ) -> Result<ExecutionHandle, StartError> {
+        let size = run::json_size(&input);
+        if size > PAYLOAD_LIMIT {
+            return Err(StartError::InputTooLarge {
+                size,
+                limit: PAYLOAD_LIMIT,
+            });
+        }
+        let config = &self.inner.config;
+        let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
+        let name = match options.name {
+            Some(name) => {
+                if !valid_name(&name) {
+                    return Err(StartError::InvalidName { name });
+                }
+                name
+            }
+            None => generated_name(seq, config.clock.now()),
+        };
+        let execution_arn = if machine.express {
+            format!(
+                "arn:{}:states:{}:{}:express:{}:{}:{}",
+                config.partition,
+                config.region,
+                config.account_id,
+                machine.name,
+                name,
+                generated_name(seq ^ 0x5bd1_e995, config.clock.now())
+            )
+        } else {
+            format!(
+                "arn:{}:states:{}:{}:execution:{}:{}",
+                config.partition, config.region, config.account_id, machine.name, name
+            )
+        };
+        let mut executions = lock(&self.inner.executions);
+        if executions.contains_key(&execution_arn) {
+            return Err(StartError::ExecutionAlreadyExists { name });
+        }
+        let start_time = config.clock.now();
+        let input: Payload = Arc::new(input);
+        let meta = ExecutionMeta {
+            execution_arn: execution_arn.clone(),
+            name,
+            state_machine_arn: machine.arn.clone(),
+            state_machine_name: machine.name.clone(),
+            role_arn: config.role_arn.clone(),
+            region: config.region.clone(),
+            start_time,
+            input: input.clone(),
+            express: machine.express,
+            redrive_count: 0,
+        };
+        let exec = Execution::new(machine.plan.clone(), config.clock.clone(), meta, true);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (done, done_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            arn: execution_arn.clone(),
+            history: Mutex::new(Vec::new()),
+            outcome: Mutex::new(Outcome {
+                execution_arn: execution_arn.clone(),
+                status: Status::Running,
+                transitions: 0,
+                start_date: start_time,
+                stop_date: None,
+            }),
+            done,
+            tx: tx.clone(),
+            input,
+        });
+        executions.insert(execution_arn, shared.clone());
+        drop(executions);
+        tokio::spawn(drive(exec, shared.clone(), rx, tx, config.clock.clone()));
+        Ok(ExecutionHandle {
+            shared,
+            done: done_rx,
+        })
+    }
+
+    /// Starts an execution and waits for it to end.
+    pub async fn run(
+        &self,
+        machine: &LoadedMachine,
+        input: Value,
+        options: StartOptions,
+    ) -> Result<Outcome, StartError> {
+        let handle = self.start(machine, input, options)?;
+        Ok(handle.result().await)
+    }
+
+    /// A handle on an execution started by this engine.
+    pub fn execution(&self, execution_arn: &str) -> Option<ExecutionHandle> {
+        let shared = lock(&self.inner.executions).get(execution_arn).cloned()?;
+        let done = shared.done.subscribe();
+        Some(ExecutionHandle { shared, done })
+    }
+
+    /// Completes a `.waitForTaskToken` task successfully (AWS's `SendTaskSuccess`).
+    pub async fn send_task_success(&self, token: &str, output: Value) -> Result<(), CallbackError> {
+        self.callback(token, Ok(output)).await
+    }
+
+    /// Fails a `.waitForTaskToken` task (AWS's `SendTaskFailure`).
+    pub async fn send_task_failure(
+        &self,
+        token: &str,
+        error: &str,
+        cause: Option<&str>,
+    ) -> Result<(), CallbackError> {
+        self.callback(
+            token,
+            Err(TaskFailure {
+                error: error.to_string(),
+                cause: cause.map(str::to_string),
+            }),
+        )
+        .await
+    }
+
+    async fn callback(
+        &self,
+        token: &str,
+        outcome: Result<Value, TaskFailure>,
+    ) -> Result<(), CallbackError> {
+        let missing = || CallbackError::TaskDoesNotExist {
+            token: token.to_string(),
+        };
+        let arn = token.rsplit_once('#').map(|(arn, _)| arn).ok_or_else(missing)?;
+        let shared = lock(&self.inner.executions).get(arn).cloned().ok_or_else(missing)?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        shared
+            .tx
+            .send(Msg::Callback {
+                token: token.to_string(),
+                outcome,
+                reply,
+            })
+            .map_err(|_| missing())?;
+        match answer.await {
+            Ok(true) => Ok(()),
+            _ => Err(missing()),
+        }
+    }
+}
+
+/// A running or finished execution.
+#[derive(Clone)]
+pub struct ExecutionHandle {
+    shared: Arc<Shared>,
+    done: watch::Receiver<bool>,
+}
+
+impl fmt::Debug for ExecutionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutionHandle")
+            .field("arn", &self.shared.arn)
+            .finish()
+    }
+}
+
+impl ExecutionHandle {
+    pub fn arn(&self) -> &str {
+        &self.shared.arn
+    }
+
+    /// The execution input.
+    pub fn input(&self) -> &Value {
+        &self.shared.input
+    }
+
+    /// Waits for the execution to end.
+    pub async fn result(&self) -> Outcome {
+        let mut done = self.done.clone();
+        // An error means the driver is gone, which only happens after it has finished.
+        let _ = done.wait_for(|d| *d).await;
+        lock(&self.shared.outcome).clone()
+    }
+
+    /// The outcome so far (status `Running` while it runs).
+    pub fn outcome(&self) -> Outcome {
+        lock(&self.shared.outcome).clone()
+    }
+
+    /// The history so far.
+    pub fn history(&self) -> Vec<HistoryEvent> {
+        lock(&self.shared.history).clone()
+    }
+
+    /// Stops the execution (AWS's `StopExecution`): it ends ABORTED.
+    pub fn stop(&self, error: Option<String>, cause: Option<String>) {
+        let _ = self.shared.tx.send(Msg::Stop { error, cause });
+    }
+}
+
+/// The driver: advances one execution and performs its commands until it ends.
+async fn drive(
+    mut exec: Execution,
+    shared: Arc<Shared>,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    tx: mpsc::UnboundedSender<Msg>,
+    clock: Arc<dyn Clock>,
+) {
+    let mut running: HashMap<u64, tokio::task::AbortHandle> = HashMap::new();
+    let mut published = 0;
+    loop {
+        exec.run();
+        for command in exec.take_commands() {
+            match command {
+                Command::Invoke {
+                    token,
+                    handler,
+                    request,
+                } => {
+                    let work = tokio::spawn(handler.invoke(request));
+                    running.insert(token, work.abort_handle());
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let outcome = match work.await {
+                            Ok(outcome) => outcome,
+                            Err(e) if e.is_panic() => Err(TaskFailure::new(
+                                "States.TaskFailed",
+                                format!("the task handler panicked: {}", panic_message(e.into_panic())),
+                            )),
+                            Err(_) => return,
+                        };
+                        let _ = tx.send(Msg::TaskDone { token, outcome });
+                    });
+                }
+                Command::Cancel { token } => {
+                    if let Some(work) = running.remove(&token) {
+                        work.abort();
+                    }
+                }
+            }
+        }
+        publish(&exec, &shared, &mut published);
+        if exec.is_done() {
+            break;
+        }
+        let deadline = exec.next_deadline();
+        if let Some(deadline) = deadline {
+            if !exec.has_tasks_in_flight() && clock.advance_to(deadline) {
+                exec.fire_due_timers(clock.now());
+                continue;
+            }
+        }
+        let msg = match deadline {
+            Some(deadline) => {
+                let wait = (deadline - clock.now()).to_std().unwrap_or_default();
+                tokio::select! {
+                    msg = rx.recv() => msg,
+                    _ = tokio::time::sleep(wait) => {
+                        clock.advance_to(deadline);
+                        exec.fire_due_timers(clock.now());
+                        continue;
+                    }
+                }
+            }
+            None => rx.recv().await,
+        };
+        let Some(msg) = msg else { break };
+        match msg {
+            Msg::TaskDone { token, outcome } => {
+                running.remove(&token);
+                exec.task_finished(token, outcome);
+            }
+            Msg::Callback {
+                token,
+                outcome,
+                reply,
+            } => {
+                let found = exec.callback(&token, outcome);
+                let _ = reply.send(found);
+            }
+            Msg::Stop { error, cause } => exec.abort(error, cause),
+        }
+    }
+    for (_, work) in running {
+        work.abort();
+    }
+    publish(&exec, &shared, &mut published);
+    let _ = shared.done.send(true);
+}
+
+/// Copies new history events and the status where handles can read them.
+fn publish(exec: &Execution, shared: &Shared, published: &mut usize) {
+    if exec.history.len() > *published {
+        lock(&shared.history).extend_from_slice(&exec.history[*published..]);
+        *published = exec.history.len();
+    }
+    let mut outcome = lock(&shared.outcome);
+    outcome.transitions = exec.transitions();
+    if exec.is_done() && outcome.status == Status::Running {
+        outcome.status = exec.status.clone();
+        outcome.stop_date = Some(exec.history.last().map_or_else(Utc::now, |e| e.timestamp));
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
+/// AWS's rule for state machine and execution names.
+pub(crate) fn valid_name(name: &str) -> bool {
+    (1..=80).contains(&name.chars().count())
+        && !name.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    c,
+                    '<' | '>' | '{' | '}' | '[' | ']' | '?' | '*' | '"' | '#' | '%' | '\\' | '^'
+                        | '|' | '~' | '`' | '$' | '&' | ',' | ';' | ':' | '/'
+                )
+        })
+}
+
+/// A unique, UUID-shaped execution name.
+fn generated_name(seq: u64, now: DateTime<Utc>) -> String {
+    let t = now.timestamp_nanos_opt().unwrap_or_default() as u64;
+    let a = t ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let b = std::process::id() as u64 ^ seq.rotate_left(17);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (a >> 32) as u32,
+        (a >> 16) as u16,
+        a as u16 & 0xfff,
+        b as u16 & 0xfff,
+        (b ^ t.rotate_left(29)) & 0xffff_ffff_ffff
+    )
+}
+
+/// The JSON pointer of a state in the definition.
+fn state_pointer(machine: &Machine, program: usize, state: usize) -> String {
+    // Programs are numbered in the order `compile` meets them: find the path by walking the
+    // model the same way.
+    fn walk(
+        states: &indexmap::IndexMap<String, asl::State>,
+        pointer: &str,
+        counter: &mut usize,
+        target: (usize, usize),
+    ) -> Option<String> {
+        let me = *counter;
+        *counter += 1;
+        let states_ptr = pointer_push(pointer, "States");
+        if me == target.0 {
+            let name = states.get_index(target.1)?.0;
+            return Some(pointer_push(&states_ptr, name));
+        }
+        for (name, state) in states {
+            let at = pointer_push(&states_ptr, name);
+            match &state.kind {
+                asl::StateKind::Parallel(p) => {
+                    for (i, b) in p.branches.iter().enumerate() {
+                        let bp = pointer_push(&pointer_push(&at, "Branches"), &i.to_string());
+                        if let Some(found) = walk(&b.states, &bp, counter, target) {
+                            return Some(found);
+                        }
+                    }
+                }
+                asl::StateKind::Map(m) => {
+                    let key = if m.processor_is_iterator {
+                        "Iterator"
+                    } else {
+                        "ItemProcessor"
+                    };
+                    if let Some(found) =
+                        walk(&m.item_processor.states, &pointer_push(&at, key), counter, target)
+                    {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    let mut counter = 0;
+    walk(&machine.definition.states, "", &mut counter, (program, state)).unwrap_or_default()
+}
