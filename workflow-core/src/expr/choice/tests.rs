@@ -2,6 +2,7 @@ use serde_json::{Value, json};
 
 use super::{Rule, Timestamp, first_match};
 use crate::asl::{self, ChoiceRule, ComparisonOp, Condition, Operand, StateKind};
+use crate::expr::jsonpath::Path;
 use crate::expr::{ErrorName, SimpleScope};
 
 /// Parses one choice rule, written as in ASL without its `Next`.
@@ -652,4 +653,184 @@ fn first_match_stops_at_the_first_matching_rule() {
                 .to_string()
         )
     );
+}
+
+/// How one recorded case came out.
+enum Outcome {
+    Explained,
+    Skipped(&'static str),
+    Unexplained(String),
+}
+
+/// Replays the recorded AWS executions of the `choice` group: finds the Choice state reached
+/// from `StartAt`, picks a branch with this module, and checks that the branch produces the
+/// output AWS recorded.
+#[test]
+fn aws_recorded_choice_cases() {
+    let fixture: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/choice-aws-recorded.json"
+    ))
+    .expect("the fixture is JSON");
+    let machines: Vec<asl::StateMachine> = fixture["definitions"]
+        .as_array()
+        .expect("`definitions` is an array")
+        .iter()
+        .map(|definition| {
+            asl::parse_value(definition)
+                .unwrap_or_else(|diags| panic!("fixture definition does not parse: {diags:?}"))
+        })
+        .collect();
+    let cases = fixture["cases"].as_array().expect("`cases` is an array");
+
+    let mut explained = 0;
+    let mut skipped = Vec::new();
+    let mut unexplained = Vec::new();
+    for case in cases {
+        let id = case["id"].as_str().unwrap_or("?");
+        let machine = case["definition"]
+            .as_u64()
+            .and_then(|idx| machines.get(usize::try_from(idx).ok()?))
+            .expect("a case names a definition");
+        match replay(machine, &case["input"], &case["output"]) {
+            Outcome::Explained => explained += 1,
+            Outcome::Skipped(reason) => skipped.push(format!("{id}: {reason}")),
+            Outcome::Unexplained(why) => unexplained.push(format!("{id}: {why}")),
+        }
+    }
+    eprintln!(
+        "choice corpus: {explained} explained, {} skipped, {} unexplained, of {}",
+        skipped.len(),
+        unexplained.len(),
+        cases.len()
+    );
+    assert!(
+        unexplained.is_empty(),
+        "{} cases unexplained:\n{}",
+        unexplained.len(),
+        unexplained.join("\n")
+    );
+    // The six JSONata `Condition` cases are out of scope here.
+    assert_eq!(skipped.len(), 6, "skipped:\n{}", skipped.join("\n"));
+    assert_eq!(explained, 495);
+}
+
+fn replay(machine: &asl::StateMachine, input: &Value, expected: &Value) -> Outcome {
+    let scope = SimpleScope {
+        context: json!({ "Execution": { "Input": input } }),
+        ..SimpleScope::default()
+    };
+    let mut state_name = machine.start_at.as_str();
+    let mut value = input.clone();
+    let mut seen_choice = false;
+    for _ in 0..machine.states.len() + 1 {
+        let Some(state) = machine.states.get(state_name) else {
+            return Outcome::Unexplained(format!("no state named {state_name}"));
+        };
+        if state.query_language(machine.query_language()) == asl::QueryLanguage::Jsonata {
+            return Outcome::Skipped("JSONata state");
+        }
+        match &state.kind {
+            StateKind::Pass(pass) => {
+                let plain = asl::Io {
+                    input_path: None,
+                    output_path: None,
+                    parameters: None,
+                    result_selector: None,
+                    result_path: None,
+                    arguments: None,
+                    output: None,
+                    assign: None,
+                };
+                if pass.io != plain {
+                    return Outcome::Skipped("Pass state with input or output processing");
+                }
+                if let Some(result) = &pass.result {
+                    value = result.clone();
+                }
+                match &pass.transition {
+                    asl::Transition::Next(next) => state_name = next,
+                    asl::Transition::End => break,
+                }
+            }
+            StateKind::Succeed(_) => break,
+            StateKind::Choice(choice) => {
+                seen_choice = true;
+                match choose(choice, &value, &scope) {
+                    Ok(Some(next)) => state_name = next,
+                    Ok(None) => {
+                        return Outcome::Unexplained(
+                            "no rule matched and there is no Default (States.NoChoiceMatched)"
+                                .into(),
+                        );
+                    }
+                    Err(Choose::Skip(reason)) => return Outcome::Skipped(reason),
+                    Err(Choose::Fail(why)) => return Outcome::Unexplained(why),
+                }
+                if let Some(asl::PathOrNull::Path(output_path)) = &choice.io.output_path {
+                    match apply_path(output_path, &value, &scope) {
+                        Ok(selected) => value = selected,
+                        Err(why) => return Outcome::Unexplained(why),
+                    }
+                }
+            }
+            other => {
+                return Outcome::Unexplained(format!(
+                    "the branch reaches a {} state",
+                    other.type_name()
+                ));
+            }
+        }
+    }
+    if !seen_choice {
+        return Outcome::Skipped("no Choice state reached");
+    }
+    if &value == expected {
+        Outcome::Explained
+    } else {
+        Outcome::Unexplained(format!("branch output {value}, AWS output {expected}"))
+    }
+}
+
+enum Choose {
+    Skip(&'static str),
+    Fail(String),
+}
+
+/// The state a Choice state moves to on `input`.
+fn choose<'c>(
+    choice: &'c asl::Choice,
+    input: &Value,
+    scope: &SimpleScope,
+) -> Result<Option<&'c str>, Choose> {
+    let effective;
+    let input = match &choice.io.input_path {
+        Some(asl::PathOrNull::Path(input_path)) => {
+            effective = apply_path(input_path, input, scope).map_err(Choose::Fail)?;
+            &effective
+        }
+        Some(asl::PathOrNull::Null) => &Value::Null,
+        None => input,
+    };
+    let mut rules = Vec::new();
+    for rule in &choice.choices {
+        if matches!(rule.condition, Condition::Jsonata(_)) {
+            return Err(Choose::Skip("JSONata Condition"));
+        }
+        rules.push(Rule::compile(rule).map_err(|err| Choose::Fail(err.message))?);
+    }
+    let matched = first_match(&rules, input, scope)
+        .map_err(|err| Choose::Fail(format!("{} raised: {}", err.name.as_str(), err.message)))?;
+    Ok(match matched {
+        Some(rule_idx) => choice.choices[rule_idx].next.as_deref(),
+        None => choice.default.as_deref(),
+    })
+}
+
+fn apply_path(source: &str, input: &Value, scope: &SimpleScope) -> Result<Value, String> {
+    let path = Path::parse(source).map_err(|err| err.message)?;
+    match path.select(input, scope) {
+        Ok(Some(value)) => Ok(value.into_owned()),
+        Ok(None) => Err(format!("{source} selects nothing")),
+        Err(err) => Err(err.message),
+    }
 }
