@@ -30,6 +30,8 @@ mod java;
 mod parse;
 
 #[cfg(test)]
+mod corpus;
+#[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
