@@ -28,7 +28,9 @@ fn corpus_definitions_round_trip_losslessly() {
                 let want = serde_json::to_string(definition).unwrap();
                 let got = serde_json::to_string(&back).unwrap();
                 if want != got {
-                    failures.push(format!("{id}: round trip differs\n  want {want}\n  got  {got}"));
+                    failures.push(format!(
+                        "{id}: round trip differs\n  want {want}\n  got  {got}"
+                    ));
                 }
             }
             Err(diags) => {

@@ -20,7 +20,10 @@ pub fn parse_str(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
                 err.line(),
                 err.column()
             )
-            .replace(&format!(" at line {} column {}", err.line(), err.column()), ""),
+            .replace(
+                &format!(" at line {} column {}", err.line(), err.column()),
+                "",
+            ),
         )]),
     }
 }
@@ -93,10 +96,7 @@ impl Parser {
     fn finish(&mut self, fields: &Fields<'_>, what: &str) {
         for key in fields.obj.keys() {
             if !fields.used.contains(&key.as_str()) {
-                self.err(
-                    fields.at(key),
-                    format!("unknown field `{key}` in {what}"),
-                );
+                self.err(fields.at(key), format!("unknown field `{key}` in {what}"));
             }
         }
     }
@@ -254,7 +254,9 @@ impl Parser {
             other => {
                 self.err(
                     at,
-                    format!("`QueryLanguage` must be \"JSONPath\" or \"JSONata\", found \"{other}\""),
+                    format!(
+                        "`QueryLanguage` must be \"JSONPath\" or \"JSONata\", found \"{other}\""
+                    ),
                 );
                 None
             }
@@ -556,9 +558,31 @@ impl Parser {
         let transition = self.transition(fields, what);
         let io = self.io(fields);
         let errors = self.errors(fields);
-        let (item_processor, processor_is_iterator) =
-            match (fields.get("ItemProcessor"), fields.get("Iterator")) {
-                (Some(p), None) => (
+        let (item_processor, processor_is_iterator) = match (
+            fields.get("ItemProcessor"),
+            fields.get("Iterator"),
+        ) {
+            (Some(p), None) => (
+                self.branch(
+                    p,
+                    &pointer_push(pointer, "ItemProcessor"),
+                    "`ItemProcessor`",
+                    true,
+                ),
+                false,
+            ),
+            (None, Some(it)) => (
+                self.branch(it, &pointer_push(pointer, "Iterator"), "`Iterator`", true),
+                true,
+            ),
+            (Some(p), Some(_)) => {
+                self.err(
+                    pointer_push(pointer, "Iterator"),
+                    format!(
+                        "{what} has both `ItemProcessor` and `Iterator`; use only `ItemProcessor`"
+                    ),
+                );
+                (
                     self.branch(
                         p,
                         &pointer_push(pointer, "ItemProcessor"),
@@ -566,44 +590,26 @@ impl Parser {
                         true,
                     ),
                     false,
-                ),
-                (None, Some(it)) => (
-                    self.branch(it, &pointer_push(pointer, "Iterator"), "`Iterator`", true),
-                    true,
-                ),
-                (Some(p), Some(_)) => {
-                    self.err(
-                        pointer_push(pointer, "Iterator"),
-                        format!("{what} has both `ItemProcessor` and `Iterator`; use only `ItemProcessor`"),
-                    );
-                    (
-                        self.branch(
-                            p,
-                            &pointer_push(pointer, "ItemProcessor"),
-                            "`ItemProcessor`",
-                            true,
-                        ),
-                        false,
-                    )
-                }
-                (None, None) => {
-                    self.err(
-                        pointer.to_string(),
-                        format!("{what} is missing the required field `ItemProcessor`"),
-                    );
-                    (
-                        Branch {
-                            comment: None,
-                            start_at: String::new(),
-                            states: IndexMap::new(),
-                            processor_config: None,
-                            query_language: None,
-                            key_order: Vec::new(),
-                        },
-                        false,
-                    )
-                }
-            };
+                )
+            }
+            (None, None) => {
+                self.err(
+                    pointer.to_string(),
+                    format!("{what} is missing the required field `ItemProcessor`"),
+                );
+                (
+                    Branch {
+                        comment: None,
+                        start_at: String::new(),
+                        states: IndexMap::new(),
+                        processor_config: None,
+                        query_language: None,
+                        key_order: Vec::new(),
+                    },
+                    false,
+                )
+            }
+        };
         let items_path = self.string(fields, "ItemsPath");
         let items = self.value(fields, "Items");
         let item_selector = self.value(fields, "ItemSelector");
@@ -949,7 +955,10 @@ impl Parser {
                 match v {
                     Value::Array(items) => {
                         if items.is_empty() {
-                            self.err(at.clone(), format!("`{key}` must contain at least one rule"));
+                            self.err(
+                                at.clone(),
+                                format!("`{key}` must contain at least one rule"),
+                            );
                         }
                         let rules = items
                             .iter()
@@ -1001,7 +1010,10 @@ impl Parser {
                         other => {
                             self.err(
                                 fields.at(key),
-                                format!("`{key}` must be a path string, found {}", type_name(other)),
+                                format!(
+                                    "`{key}` must be a path string, found {}",
+                                    type_name(other)
+                                ),
                             );
                             None
                         }
@@ -1048,7 +1060,10 @@ impl Parser {
                 let keys: Vec<_> = conditions.iter().map(|(k, _)| format!("`{k}`")).collect();
                 self.err(
                     pointer.to_string(),
-                    format!("{what} has several conditions ({}); use exactly one", keys.join(", ")),
+                    format!(
+                        "{what} has several conditions ({}); use exactly one",
+                        keys.join(", ")
+                    ),
                 );
                 return None;
             }
@@ -1066,12 +1081,21 @@ impl Parser {
     fn check_operand(&mut self, op: ComparisonOp, value: &Value, at: &str, key: &str) {
         use ComparisonOp::*;
         let ok = match op {
-            StringEquals | StringLessThan | StringGreaterThan | StringLessThanEquals
-            | StringGreaterThanEquals | StringMatches | TimestampEquals | TimestampLessThan
-            | TimestampGreaterThan | TimestampLessThanEquals | TimestampGreaterThanEquals => {
-                value.is_string()
-            }
-            NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals
+            StringEquals
+            | StringLessThan
+            | StringGreaterThan
+            | StringLessThanEquals
+            | StringGreaterThanEquals
+            | StringMatches
+            | TimestampEquals
+            | TimestampLessThan
+            | TimestampGreaterThan
+            | TimestampLessThanEquals
+            | TimestampGreaterThanEquals => value.is_string(),
+            NumericEquals
+            | NumericLessThan
+            | NumericGreaterThan
+            | NumericLessThanEquals
             | NumericGreaterThanEquals => value.is_number(),
             BooleanEquals | IsNull | IsPresent | IsNumeric | IsString | IsBoolean | IsTimestamp => {
                 value.is_boolean()
@@ -1079,7 +1103,10 @@ impl Parser {
         };
         if !ok {
             let expected = match op {
-                NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals
+                NumericEquals
+                | NumericLessThan
+                | NumericGreaterThan
+                | NumericLessThanEquals
                 | NumericGreaterThanEquals => "a number",
                 BooleanEquals | IsNull | IsPresent | IsNumeric | IsString | IsBoolean
                 | IsTimestamp => "a boolean",

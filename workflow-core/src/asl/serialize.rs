@@ -142,7 +142,8 @@ impl StateMachine {
         obj.string("Comment", &self.comment);
         obj.opt(
             "QueryLanguage",
-            self.query_language.map(|q| Value::String(q.as_str().into())),
+            self.query_language
+                .map(|q| Value::String(q.as_str().into())),
         );
         obj.put("StartAt", Value::String(self.start_at.clone()));
         obj.put("States", states_to_json(&self.states));
@@ -167,7 +168,8 @@ impl Branch {
         obj.string("Comment", &self.comment);
         obj.opt(
             "QueryLanguage",
-            self.query_language.map(|q| Value::String(q.as_str().into())),
+            self.query_language
+                .map(|q| Value::String(q.as_str().into())),
         );
         obj.opt(
             "ProcessorConfig",
@@ -214,7 +216,8 @@ impl State {
         obj.string("Comment", &self.comment);
         obj.opt(
             "QueryLanguage",
-            self.query_language.map(|q| Value::String(q.as_str().into())),
+            self.query_language
+                .map(|q| Value::String(q.as_str().into())),
         );
         match &self.kind {
             StateKind::Pass(s) => {
@@ -346,10 +349,16 @@ impl Retrier {
     pub fn to_json(&self) -> Value {
         let mut obj = Obj::new();
         obj.put("ErrorEquals", error_equals(&self.error_equals));
-        obj.opt("IntervalSeconds", self.interval_seconds.clone().map(Value::Number));
+        obj.opt(
+            "IntervalSeconds",
+            self.interval_seconds.clone().map(Value::Number),
+        );
         obj.opt("MaxAttempts", self.max_attempts.clone().map(Value::Number));
         obj.opt("BackoffRate", self.backoff_rate.clone().map(Value::Number));
-        obj.opt("MaxDelaySeconds", self.max_delay_seconds.clone().map(Value::Number));
+        obj.opt(
+            "MaxDelaySeconds",
+            self.max_delay_seconds.clone().map(Value::Number),
+        );
         obj.opt(
             "JitterStrategy",
             self.jitter_strategy.map(|j| {

@@ -255,13 +255,7 @@ pub(crate) fn compile(definition: asl::StateMachine) -> Result<Machine, Vec<Diag
         diags: Vec::new(),
     };
     let lang = definition.query_language();
-    cx.program(
-        &definition.start_at,
-        &definition.states,
-        lang,
-        false,
-        "",
-    );
+    cx.program(&definition.start_at, &definition.states, lang, false, "");
     if cx.diags.is_empty() {
         Ok(Machine {
             timeout_seconds: definition.timeout_seconds,
@@ -325,12 +319,7 @@ impl Compiler {
         id
     }
 
-    fn target(
-        &mut self,
-        index: &HashMap<&str, StateIdx>,
-        name: &str,
-        at: String,
-    ) -> StateIdx {
+    fn target(&mut self, index: &HashMap<&str, StateIdx>, name: &str, at: String) -> StateIdx {
         match index.get(name) {
             Some(i) => *i,
             None => {
@@ -364,19 +353,19 @@ impl Compiler {
         };
         let (retriers, catchers) = match state.errors() {
             Some(errors) => (
-                errors
-                    .retry
-                    .iter()
-                    .flatten()
-                    .map(retrier)
-                    .collect(),
+                errors.retry.iter().flatten().map(retrier).collect(),
                 errors
                     .catch
                     .iter()
                     .flatten()
                     .enumerate()
                     .map(|(i, c)| {
-                        self.catcher(c, lang, index, &pointer_push(&pointer_push(at, "Catch"), &i.to_string()))
+                        self.catcher(
+                            c,
+                            lang,
+                            index,
+                            &pointer_push(&pointer_push(at, "Catch"), &i.to_string()),
+                        )
                     })
                     .collect(),
             ),
@@ -459,8 +448,20 @@ impl Compiler {
             }
             StateKind::Succeed(_) => Kind::Succeed,
             StateKind::Fail(f) => Kind::Fail(FailSpec {
-                error: self.fail_field(f.error.as_deref(), f.error_path.as_deref(), lang, at, "Error"),
-                cause: self.fail_field(f.cause.as_deref(), f.cause_path.as_deref(), lang, at, "Cause"),
+                error: self.fail_field(
+                    f.error.as_deref(),
+                    f.error_path.as_deref(),
+                    lang,
+                    at,
+                    "Error",
+                ),
+                cause: self.fail_field(
+                    f.cause.as_deref(),
+                    f.cause_path.as_deref(),
+                    lang,
+                    at,
+                    "Cause",
+                ),
             }),
             StateKind::Parallel(p) => {
                 let branches_at = pointer_push(at, "Branches");
@@ -523,21 +524,20 @@ impl Compiler {
             .items
             .as_ref()
             .map(|v| self.jvalue(v, "Items", &pointer_push(at, "Items")));
-        let (item_selector, item_selector_jsonata) = match (lang, &m.item_selector, &m.io.parameters) {
-            (QueryLanguage::Jsonata, Some(sel), _) => (
-                None,
-                Some(self.jvalue(sel, "ItemSelector", &pointer_push(at, "ItemSelector"))),
-            ),
-            (QueryLanguage::JsonPath, Some(sel), _) => (
-                self.template(sel, &pointer_push(at, "ItemSelector")),
-                None,
-            ),
-            (QueryLanguage::JsonPath, None, Some(params)) => (
-                self.template(params, &pointer_push(at, "Parameters")),
-                None,
-            ),
-            _ => (None, None),
-        };
+        let (item_selector, item_selector_jsonata) =
+            match (lang, &m.item_selector, &m.io.parameters) {
+                (QueryLanguage::Jsonata, Some(sel), _) => (
+                    None,
+                    Some(self.jvalue(sel, "ItemSelector", &pointer_push(at, "ItemSelector"))),
+                ),
+                (QueryLanguage::JsonPath, Some(sel), _) => {
+                    (self.template(sel, &pointer_push(at, "ItemSelector")), None)
+                }
+                (QueryLanguage::JsonPath, None, Some(params)) => {
+                    (self.template(params, &pointer_push(at, "Parameters")), None)
+                }
+                _ => (None, None),
+            };
         let batcher = m.item_batcher.as_ref().map(|b| {
             let bat = pointer_push(at, "ItemBatcher");
             BatcherSpec {
@@ -868,7 +868,11 @@ impl Compiler {
                     .iter()
                     .enumerate()
                     .map(|(i, v)| {
-                        self.jvalue(v, &format!("{field}/{i}"), &pointer_push(at, &i.to_string()))
+                        self.jvalue(
+                            v,
+                            &format!("{field}/{i}"),
+                            &pointer_push(at, &i.to_string()),
+                        )
                     })
                     .collect(),
             ),

@@ -248,7 +248,10 @@ impl HistoryEvent {
             "timestamp".into(),
             Value::String(crate::exec::clock::format_timestamp(self.timestamp)),
         );
-        out.insert("type".into(), Value::String(self.event_type.as_str().into()));
+        out.insert(
+            "type".into(),
+            Value::String(self.event_type.as_str().into()),
+        );
         out.insert("id".into(), Value::from(self.id));
         out.insert(
             "previousEventId".into(),

@@ -307,7 +307,8 @@ impl Engine {
         definition: asl::StateMachine,
         options: LoadOptions,
     ) -> Result<LoadedMachine, LoadError> {
-        let machine = compile::compile(definition).map_err(|diagnostics| LoadError { diagnostics })?;
+        let machine =
+            compile::compile(definition).map_err(|diagnostics| LoadError { diagnostics })?;
         let registry = self.registry();
         let mut invokers = HashMap::new();
         let mut diagnostics = Vec::new();
@@ -336,9 +337,7 @@ impl Engine {
                             FunctionName::Literal(name) => {
                                 registry.lookup_function(name).map(Invoker::Handler)
                             }
-                            FunctionName::Dynamic => {
-                                Some(Invoker::DynamicLambda(registry.clone()))
-                            }
+                            FunctionName::Dynamic => Some(Invoker::DynamicLambda(registry.clone())),
                             FunctionName::None => None,
                         },
                         _ => None,
@@ -350,13 +349,29 @@ impl Engine {
                     }
                     None => {
                         let detail = match (&spec.function_name, classify(&spec.resource)) {
-                            (FunctionName::Literal(name), ResourceKind::Service { lambda_invoke: true, .. }) => {
-                                format!("no Lambda function named '{}' is registered", task::function_key(name))
+                            (
+                                FunctionName::Literal(name),
+                                ResourceKind::Service {
+                                    lambda_invoke: true,
+                                    ..
+                                },
+                            ) => {
+                                format!(
+                                    "no Lambda function named '{}' is registered",
+                                    task::function_key(name)
+                                )
                             }
-                            (FunctionName::None, ResourceKind::Service { lambda_invoke: true, .. }) => {
-                                "the `lambda:invoke` task has no `FunctionName`".to_string()
-                            }
-                            _ => format!("no handler is registered for the resource '{}'", spec.resource),
+                            (
+                                FunctionName::None,
+                                ResourceKind::Service {
+                                    lambda_invoke: true,
+                                    ..
+                                },
+                            ) => "the `lambda:invoke` task has no `FunctionName`".to_string(),
+                            _ => format!(
+                                "no handler is registered for the resource '{}'",
+                                spec.resource
+                            ),
                         };
                         diagnostics.push(Diagnostic::error(
                             Code::UnknownResource,
@@ -526,8 +541,14 @@ impl Engine {
         let missing = || CallbackError::TaskDoesNotExist {
             token: token.to_string(),
         };
-        let arn = token.rsplit_once('#').map(|(arn, _)| arn).ok_or_else(missing)?;
-        let shared = lock(&self.inner.executions).get(arn).cloned().ok_or_else(missing)?;
+        let arn = token
+            .rsplit_once('#')
+            .map(|(arn, _)| arn)
+            .ok_or_else(missing)?;
+        let shared = lock(&self.inner.executions)
+            .get(arn)
+            .cloned()
+            .ok_or_else(missing)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         shared
             .tx
@@ -620,7 +641,10 @@ async fn drive(
                             Ok(outcome) => outcome,
                             Err(e) if e.is_panic() => Err(TaskFailure::new(
                                 "States.TaskFailed",
-                                format!("the task handler panicked: {}", panic_message(e.into_panic())),
+                                format!(
+                                    "the task handler panicked: {}",
+                                    panic_message(e.into_panic())
+                                ),
                             )),
                             Err(_) => return,
                         };
@@ -715,8 +739,27 @@ pub(crate) fn valid_name(name: &str) -> bool {
                 || c.is_control()
                 || matches!(
                     c,
-                    '<' | '>' | '{' | '}' | '[' | ']' | '?' | '*' | '"' | '#' | '%' | '\\' | '^'
-                        | '|' | '~' | '`' | '$' | '&' | ',' | ';' | ':' | '/'
+                    '<' | '>'
+                        | '{'
+                        | '}'
+                        | '['
+                        | ']'
+                        | '?'
+                        | '*'
+                        | '"'
+                        | '#'
+                        | '%'
+                        | '\\'
+                        | '^'
+                        | '|'
+                        | '~'
+                        | '`'
+                        | '$'
+                        | '&'
+                        | ','
+                        | ';'
+                        | ':'
+                        | '/'
                 )
         })
 }
@@ -770,9 +813,12 @@ fn state_pointer(machine: &Machine, program: usize, state: usize) -> String {
                     } else {
                         "ItemProcessor"
                     };
-                    if let Some(found) =
-                        walk(&m.item_processor.states, &pointer_push(&at, key), counter, target)
-                    {
+                    if let Some(found) = walk(
+                        &m.item_processor.states,
+                        &pointer_push(&at, key),
+                        counter,
+                        target,
+                    ) {
                         return Some(found);
                     }
                 }
@@ -782,5 +828,11 @@ fn state_pointer(machine: &Machine, program: usize, state: usize) -> String {
         None
     }
     let mut counter = 0;
-    walk(&machine.definition.states, "", &mut counter, (program, state)).unwrap_or_default()
+    walk(
+        &machine.definition.states,
+        "",
+        &mut counter,
+        (program, state),
+    )
+    .unwrap_or_default()
 }

@@ -154,9 +154,13 @@ pub(crate) enum Phase {
     /// About to enter `state` with `input`.
     Enter,
     /// A Map iteration that has not started yet.
-    StartIteration { index: usize },
+    StartIteration {
+        index: usize,
+    },
     Task(Box<TaskWait>),
-    Waiting { effective: Payload },
+    Waiting {
+        effective: Payload,
+    },
     RetryPending,
     Join(Box<Join>),
     Finished,
@@ -413,14 +417,8 @@ impl Execution {
     fn add_timer(&mut self, at: DateTime<Utc>, frame: FrameId, kind: TimerKind) {
         self.timer_seq += 1;
         let epoch = self.frames[frame].as_ref().map_or(0, |f| f.epoch);
-        self.timers.insert(
-            (at, self.timer_seq),
-            Timer {
-                frame,
-                epoch,
-                kind,
-            },
-        );
+        self.timers
+            .insert((at, self.timer_seq), Timer { frame, epoch, kind });
     }
 
     // ----- driving -----
@@ -476,7 +474,10 @@ impl Execution {
                 break;
             }
             self.timers.remove(&key);
-            if !self.alive(timer.frame) || self.frame(timer.frame).epoch != timer.epoch {
+            let stale = !self.alive(timer.frame)
+                || (self.frame(timer.frame).epoch != timer.epoch
+                    && !matches!(timer.kind, TimerKind::ExecutionTimeout));
+            if stale {
                 continue;
             }
             match timer.kind {
@@ -540,12 +541,15 @@ impl Execution {
 
     /// Completes a `.waitForTaskToken` task.
     pub fn callback(&mut self, task_token: &str, outcome: Result<Value, TaskFailure>) -> bool {
-        let found = self.tasks.iter().find_map(|(token, fid)| match &self.frame(*fid).phase {
-            Phase::Task(w) if w.callback_token.as_deref() == Some(task_token) => {
-                Some((*token, *fid))
-            }
-            _ => None,
-        });
+        let found = self
+            .tasks
+            .iter()
+            .find_map(|(token, fid)| match &self.frame(*fid).phase {
+                Phase::Task(w) if w.callback_token.as_deref() == Some(task_token) => {
+                    Some((*token, *fid))
+                }
+                _ => None,
+            });
         let Some((token, fid)) = found else {
             return false;
         };
@@ -564,7 +568,10 @@ impl Execution {
         if self.is_done() {
             return;
         }
-        self.finish(EventType::ExecutionAborted, Status::Aborted { error, cause });
+        self.finish(
+            EventType::ExecutionAborted,
+            Status::Aborted { error, cause },
+        );
     }
 
     // ----- states -----
@@ -988,7 +995,11 @@ impl Execution {
 
     /// Wait and similar states in JSONPath mode: `Assign` on the effective input, then
     /// `OutputPath`.
-    fn finish_simple_jsonpath(&mut self, fid: FrameId, effective: Payload) -> Result<(), StateError> {
+    fn finish_simple_jsonpath(
+        &mut self,
+        fid: FrameId,
+        effective: Payload,
+    ) -> Result<(), StateError> {
         let plan = self.plan.clone();
         let st = self.state_of(&plan, fid);
         let assigned = match &st.io.assign {
@@ -1146,10 +1157,7 @@ impl Execution {
         match invoker {
             Some(Invoker::Mock(responses)) => {
                 let call = self.mock_calls.entry((program, state)).or_insert(0);
-                let response = responses
-                    .get(*call)
-                    .or_else(|| responses.last())
-                    .cloned();
+                let response = responses.get(*call).or_else(|| responses.last()).cloned();
                 *call += 1;
                 self.tasks.remove(&token);
                 match response {
@@ -1274,7 +1282,9 @@ impl Execution {
                         )
                     })?
             }
-            Seconds::Jsonata(jv) => Arc::unwrap_or_clone(self.jvalue(fid, jv, Some(input), None, None)?),
+            Seconds::Jsonata(jv) => {
+                Arc::unwrap_or_clone(self.jvalue(fid, jv, Some(input), None, None)?)
+            }
         };
         match value.as_u64() {
             Some(n) if n > 0 => Ok(Some(n)),
@@ -1557,8 +1567,9 @@ impl Execution {
         };
         let max_concurrency = match &spec.max_concurrency {
             None => 0,
-            Some(mc) => self.map_number(fid, mc, &effective, &input, "MaxConcurrency", true)?
-                as usize,
+            Some(mc) => {
+                self.map_number(fid, mc, &effective, &input, "MaxConcurrency", true)? as usize
+            }
         };
         // Item inputs (ItemSelector / Parameters).
         let mut inputs = Vec::with_capacity(item_values.len());
@@ -1593,7 +1604,14 @@ impl Execution {
         let tolerated_percentage = match &spec.tolerated_percentage {
             None => None,
             Some(p) => {
-                let v = self.map_number(fid, p, &effective, &input, "ToleratedFailurePercentage", false)?;
+                let v = self.map_number(
+                    fid,
+                    p,
+                    &effective,
+                    &input,
+                    "ToleratedFailurePercentage",
+                    false,
+                )?;
                 if !(0.0..=100.0).contains(&v) {
                     return Err(self.runtime(
                         fid,
@@ -1606,7 +1624,8 @@ impl Execution {
         let tolerated_count = match &spec.tolerated_count {
             None => None,
             Some(c) => {
-                let v = self.map_number(fid, c, &effective, &input, "ToleratedFailureCount", true)?;
+                let v =
+                    self.map_number(fid, c, &effective, &input, "ToleratedFailureCount", true)?;
                 if v < 0.0 {
                     return Err(
                         self.runtime(fid, "ToleratedFailureCount cannot be negative.".into())
@@ -1663,11 +1682,18 @@ impl Execution {
         input: &Payload,
     ) -> Result<Vec<Payload>, StateError> {
         let max_items = match &batcher.max_items {
-            Some(m) => Some(self.map_number(fid, m, effective, input, "MaxItemsPerBatch", true)? as usize),
+            Some(m) => {
+                Some(self.map_number(fid, m, effective, input, "MaxItemsPerBatch", true)? as usize)
+            }
             None => None,
         };
         let max_bytes = match &batcher.max_bytes {
-            Some(m) => Some(self.map_number(fid, m, effective, input, "MaxInputBytesPerBatch", true)? as usize),
+            Some(m) => {
+                Some(
+                    self.map_number(fid, m, effective, input, "MaxInputBytesPerBatch", true)?
+                        as usize,
+                )
+            }
             None => None,
         };
         let max_items = max_items.filter(|n| *n > 0).unwrap_or(usize::MAX);
@@ -1677,7 +1703,8 @@ impl Execution {
         let mut current_bytes = 2;
         for item in inputs {
             let size = json_size(&item) + 1;
-            if !current.is_empty() && (current.len() >= max_items || current_bytes + size > max_bytes)
+            if !current.is_empty()
+                && (current.len() >= max_items || current_bytes + size > max_bytes)
             {
                 batches.push(std::mem::take(&mut current));
                 current_bytes = 2;
@@ -1851,6 +1878,9 @@ impl Execution {
     /// A Parallel branch or Map iteration failed.
     fn child_failed(&mut self, child: FrameId, parent: FrameId, slot: usize, err: StateError) {
         self.release(child);
+        if let Phase::Join(join) = &mut self.frame_mut(parent).phase {
+            join.children[slot] = None;
+        }
         if err.terminal {
             self.fail_execution(&err);
             return;
@@ -2133,7 +2163,11 @@ impl Execution {
         let plan = self.plan.clone();
         let st = self.state_of(&plan, fid);
         // Retry.
-        if let Some(i) = st.retriers.iter().position(|r| r.errors.matches(&err.error)) {
+        if let Some(i) = st
+            .retriers
+            .iter()
+            .position(|r| r.errors.matches(&err.error))
+        {
             let r = &st.retriers[i];
             let count = self.frame(fid).retry_counts.get(i).copied().unwrap_or(0);
             if count < r.max_attempts {
@@ -2175,7 +2209,12 @@ impl Execution {
         self.frame_failed(fid, err, false);
     }
 
-    fn catch(&mut self, fid: FrameId, catcher: &Catcher, err: &StateError) -> Result<(), StateError> {
+    fn catch(
+        &mut self,
+        fid: FrameId,
+        catcher: &Catcher,
+        err: &StateError,
+    ) -> Result<(), StateError> {
         let plan = self.plan.clone();
         let st = self.state_of(&plan, fid);
         let input = self.frame(fid).input.clone();
@@ -2183,10 +2222,13 @@ impl Execution {
         match st.lang {
             QueryLanguage::JsonPath => {
                 let assigned = match &catcher.assign {
-                    Some(Assign::JsonPath(t)) => Some(self.assign_template(fid, t, &error_output)?),
+                    Some(Assign::JsonPath(t)) => {
+                        Some(self.assign_template(fid, t, &error_output)?)
+                    }
                     _ => None,
                 };
-                let output = self.result_path(fid, Some(&catcher.result_path), &input, error_output)?;
+                let output =
+                    self.result_path(fid, Some(&catcher.result_path), &input, error_output)?;
                 self.exit_state(fid, output, assigned, Some(catcher.next))
             }
             QueryLanguage::Jsonata => {
@@ -2313,7 +2355,10 @@ impl Execution {
             Some(PathSel::Path(p)) if p.is_identity() => Ok(input.clone()),
             Some(PathSel::Path(p)) => {
                 let scope = EvalScope::new(self, fid);
-                match p.select(input, &scope).map_err(|e| self.eval_error(fid, e))? {
+                match p
+                    .select(input, &scope)
+                    .map_err(|e| self.eval_error(fid, e))?
+                {
                     Some(v) => Ok(Arc::new(v.into_owned())),
                     None => Err(self.runtime(
                         fid,
@@ -2337,7 +2382,10 @@ impl Execution {
             Some(PathSel::Path(p)) if p.is_identity() => Ok(output),
             Some(PathSel::Path(p)) => {
                 let scope = EvalScope::new(self, fid);
-                match p.select(&output, &scope).map_err(|e| self.eval_error(fid, e))? {
+                match p
+                    .select(&output, &scope)
+                    .map_err(|e| self.eval_error(fid, e))?
+                {
                     Some(v) => Ok(Arc::new(v.into_owned())),
                     None => Err(self.runtime(
                         fid,
@@ -2487,7 +2535,10 @@ impl Execution {
             JValue::Object(fields) => {
                 let mut out = Map::with_capacity(fields.len());
                 for (k, v) in fields {
-                    out.insert(k.clone(), Arc::unwrap_or_clone(self.eval_jvalue_in(fid, v, scope)?));
+                    out.insert(
+                        k.clone(),
+                        Arc::unwrap_or_clone(self.eval_jvalue_in(fid, v, scope)?),
+                    );
                 }
                 Arc::new(Value::Object(out))
             }

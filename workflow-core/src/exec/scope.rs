@@ -67,10 +67,7 @@ impl<'a> EvalScope<'a> {
         let mut out = Map::new();
         out.insert("Execution".into(), Value::Object(execution));
         let mut machine = Map::new();
-        machine.insert(
-            "Id".into(),
-            Value::String(meta.state_machine_arn.clone()),
-        );
+        machine.insert("Id".into(), Value::String(meta.state_machine_arn.clone()));
         machine.insert(
             "Name".into(),
             Value::String(meta.state_machine_name.clone()),
@@ -131,10 +128,7 @@ impl jsonata::Bindings for EvalScope<'_> {
                 if let Some(error_output) = self.states_error_output {
                     m.insert("errorOutput".into(), error_output.clone());
                 }
-                m.insert(
-                    "context".into(),
-                    expr::Scope::context(self).clone(),
-                );
+                m.insert("context".into(), expr::Scope::context(self).clone());
                 Value::Object(m)
             }));
         }

@@ -291,9 +291,10 @@ impl Mocks {
         let (machine_name, machine_value) = match machine {
             Some(name) if machines.contains_key(name) => (name.to_string(), &machines[name]),
             Some(name) if machines.len() == 1 => {
-                let (k, v) = machines.iter().next().ok_or_else(|| {
-                    MockError("the mock file has no state machines".into())
-                })?;
+                let (k, v) = machines
+                    .iter()
+                    .next()
+                    .ok_or_else(|| MockError("the mock file has no state machines".into()))?;
                 let _ = name;
                 (k.clone(), v)
             }
@@ -350,7 +351,9 @@ impl Mocks {
             }
         };
         let case = case.as_object().ok_or_else(|| {
-            MockError(format!("test case '{case_name}' must map state names to mocked responses"))
+            MockError(format!(
+                "test case '{case_name}' must map state names to mocked responses"
+            ))
         })?;
         let responses = root
             .get("MockedResponses")
@@ -375,7 +378,9 @@ impl Mocks {
 }
 
 fn list<'a>(keys: impl Iterator<Item = &'a String>) -> String {
-    keys.map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
+    keys.map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Expands `{"0": r0, "1-2": r1}` into `[r0, r1, r1]`.
@@ -425,11 +430,15 @@ fn parse_response(value: &Value, at: &str) -> Result<MockResponse, MockError> {
         return Ok(MockResponse::Return(ret.clone()));
     }
     if let Some(throw) = obj.get("Throw") {
-        let error = throw
-            .get("Error")
+        let error = throw.get("Error").and_then(Value::as_str).ok_or_else(|| {
+            MockError(format!(
+                "mocked response {at}: `Throw` needs an `Error` string"
+            ))
+        })?;
+        let cause = throw
+            .get("Cause")
             .and_then(Value::as_str)
-            .ok_or_else(|| MockError(format!("mocked response {at}: `Throw` needs an `Error` string")))?;
-        let cause = throw.get("Cause").and_then(Value::as_str).map(str::to_string);
+            .map(str::to_string);
         return Ok(MockResponse::Throw(TaskFailure {
             error: error.to_string(),
             cause,
@@ -471,7 +480,9 @@ mod tests {
         let mocks = Mocks::from_json(&file, Some("M"), None).unwrap();
         let responses = mocks.for_state("Charge").unwrap();
         assert_eq!(responses.len(), 4);
-        assert!(matches!(&responses[2], MockResponse::Throw(f) if f.error == "Lambda.ServiceException"));
+        assert!(
+            matches!(&responses[2], MockResponse::Throw(f) if f.error == "Lambda.ServiceException")
+        );
         assert!(matches!(&responses[3], MockResponse::Return(_)));
     }
 

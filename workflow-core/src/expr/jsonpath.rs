@@ -48,7 +48,10 @@ impl Path {
                 .find(|c: char| c == '.' || c == '[')
                 .unwrap_or(rest.len());
             if name_len > 0 {
-                (Root::Variable(rest[..name_len].to_string()), &rest[name_len..])
+                (
+                    Root::Variable(rest[..name_len].to_string()),
+                    &rest[name_len..],
+                )
             } else {
                 (Root::Input, rest)
             }

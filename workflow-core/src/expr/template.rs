@@ -54,7 +54,10 @@ enum Node {
     Object(Vec<(String, Node)>),
     Array(Vec<Node>),
     /// A `.$` key: the key as written (for error messages) and its expression.
-    Expr { key: String, expr: ValueExpr },
+    Expr {
+        key: String,
+        expr: ValueExpr,
+    },
 }
 
 /// A compiled payload template.
