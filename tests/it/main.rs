@@ -2,3 +2,4 @@
 
 mod asl_roundtrip;
 mod conformance;
+mod tasks;

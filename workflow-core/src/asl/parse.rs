@@ -558,31 +558,9 @@ impl Parser {
         let transition = self.transition(fields, what);
         let io = self.io(fields);
         let errors = self.errors(fields);
-        let (item_processor, processor_is_iterator) = match (
-            fields.get("ItemProcessor"),
-            fields.get("Iterator"),
-        ) {
-            (Some(p), None) => (
-                self.branch(
-                    p,
-                    &pointer_push(pointer, "ItemProcessor"),
-                    "`ItemProcessor`",
-                    true,
-                ),
-                false,
-            ),
-            (None, Some(it)) => (
-                self.branch(it, &pointer_push(pointer, "Iterator"), "`Iterator`", true),
-                true,
-            ),
-            (Some(p), Some(_)) => {
-                self.err(
-                    pointer_push(pointer, "Iterator"),
-                    format!(
-                        "{what} has both `ItemProcessor` and `Iterator`; use only `ItemProcessor`"
-                    ),
-                );
-                (
+        let (item_processor, processor_is_iterator) =
+            match (fields.get("ItemProcessor"), fields.get("Iterator")) {
+                (Some(p), None) => (
                     self.branch(
                         p,
                         &pointer_push(pointer, "ItemProcessor"),
@@ -590,26 +568,46 @@ impl Parser {
                         true,
                     ),
                     false,
-                )
-            }
-            (None, None) => {
-                self.err(
-                    pointer.to_string(),
-                    format!("{what} is missing the required field `ItemProcessor`"),
+                ),
+                (None, Some(it)) => (
+                    self.branch(it, &pointer_push(pointer, "Iterator"), "`Iterator`", true),
+                    true,
+                ),
+                (Some(p), Some(_)) => {
+                    self.err(
+                    pointer_push(pointer, "Iterator"),
+                    format!(
+                        "{what} has both `ItemProcessor` and `Iterator`; use only `ItemProcessor`"
+                    ),
                 );
-                (
-                    Branch {
-                        comment: None,
-                        start_at: String::new(),
-                        states: IndexMap::new(),
-                        processor_config: None,
-                        query_language: None,
-                        key_order: Vec::new(),
-                    },
-                    false,
-                )
-            }
-        };
+                    (
+                        self.branch(
+                            p,
+                            &pointer_push(pointer, "ItemProcessor"),
+                            "`ItemProcessor`",
+                            true,
+                        ),
+                        false,
+                    )
+                }
+                (None, None) => {
+                    self.err(
+                        pointer.to_string(),
+                        format!("{what} is missing the required field `ItemProcessor`"),
+                    );
+                    (
+                        Branch {
+                            comment: None,
+                            start_at: String::new(),
+                            states: IndexMap::new(),
+                            processor_config: None,
+                            query_language: None,
+                            key_order: Vec::new(),
+                        },
+                        false,
+                    )
+                }
+            };
         let items_path = self.string(fields, "ItemsPath");
         let items = self.value(fields, "Items");
         let item_selector = self.value(fields, "ItemSelector");

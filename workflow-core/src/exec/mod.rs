@@ -662,6 +662,11 @@ async fn drive(
         if exec.is_done() {
             break;
         }
+        // Messages that already arrived happen before any jump of a virtual clock.
+        if let Ok(msg) = rx.try_recv() {
+            handle_msg(&mut exec, &mut running, msg);
+            continue;
+        }
         let deadline = exec.next_deadline();
         if let Some(deadline) = deadline {
             if !exec.has_tasks_in_flight() && clock.advance_to(deadline) {
@@ -684,27 +689,35 @@ async fn drive(
             None => rx.recv().await,
         };
         let Some(msg) = msg else { break };
-        match msg {
-            Msg::TaskDone { token, outcome } => {
-                running.remove(&token);
-                exec.task_finished(token, outcome);
-            }
-            Msg::Callback {
-                token,
-                outcome,
-                reply,
-            } => {
-                let found = exec.callback(&token, outcome);
-                let _ = reply.send(found);
-            }
-            Msg::Stop { error, cause } => exec.abort(error, cause),
-        }
+        handle_msg(&mut exec, &mut running, msg);
     }
     for (_, work) in running {
         work.abort();
     }
     publish(&exec, &shared, &mut published);
     let _ = shared.done.send(true);
+}
+
+fn handle_msg(
+    exec: &mut Execution,
+    running: &mut HashMap<u64, tokio::task::AbortHandle>,
+    msg: Msg,
+) {
+    match msg {
+        Msg::TaskDone { token, outcome } => {
+            running.remove(&token);
+            exec.task_finished(token, outcome);
+        }
+        Msg::Callback {
+            token,
+            outcome,
+            reply,
+        } => {
+            let found = exec.callback(&token, outcome);
+            let _ = reply.send(found);
+        }
+        Msg::Stop { error, cause } => exec.abort(error, cause),
+    }
 }
 
 /// Copies new history events and the status where handles can read them.

@@ -555,9 +555,10 @@ impl Execution {
         };
         self.tasks.remove(&token);
         self.commands.push(Command::Cancel { token });
+        // The callback's output is the task result as sent, not a Lambda response.
         match outcome {
-            Ok(value) => self.task_succeeded(fid, value),
-            Err(failure) => self.task_failed(fid, failure),
+            Ok(value) => self.task_succeeded_raw(fid, value),
+            Err(failure) => self.task_failed_raw(fid, failure),
         }
         self.run();
         true
