@@ -1,3 +1,0 @@
-//! The smallest workflow: one Pass state, run in-process.
-
-fn main() {}
