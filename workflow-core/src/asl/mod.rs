@@ -2,6 +2,7 @@
 //! JSON-pointer locations) and its validator (with AWS's diagnostic codes).
 
 mod diag;
+pub mod graph;
 mod model;
 mod parse;
 mod serialize;
