@@ -122,10 +122,10 @@ pub fn reachable<'a>(start_at: &str, states: &'a IndexMap<String, State>) -> Ind
             continue;
         };
         for edge in successors(state) {
-            if let Some((target, _)) = states.get_key_value(edge.target) {
-                if seen.insert(target.as_str()) {
-                    queue.push_back(target.as_str());
-                }
+            if let Some((target, _)) = states.get_key_value(edge.target)
+                && seen.insert(target.as_str())
+            {
+                queue.push_back(target.as_str());
             }
         }
     }
