@@ -319,6 +319,8 @@ impl<'m> Validator<'m> {
             (&task.heartbeat_seconds, &task.timeout_seconds)
             && let (Some(heartbeat), Some(timeout)) = (heartbeat.as_f64(), timeout.as_f64())
             && heartbeat >= timeout
+            && (1.0..=MAX_SECONDS as f64).contains(&heartbeat)
+            && (1.0..=MAX_SECONDS as f64).contains(&timeout)
         {
             self.schema(
                 site.field("HeartbeatSeconds"),
