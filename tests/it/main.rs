@@ -1,4 +1,5 @@
 //! Integration tests of the workflow workspace.
 
+mod asl_graph;
 mod asl_roundtrip;
 mod asl_validate;
