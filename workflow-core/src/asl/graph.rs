@@ -406,6 +406,7 @@ fn mermaid_text(text: &str) -> String {
 pub fn to_dot(machine: &StateMachine) -> String {
     let mut out = String::from("digraph \"state machine\" {\n");
     out.push_str("    rankdir=TB;\n");
+    out.push_str("    graph [fontname=\"Helvetica\"];\n");
     out.push_str("    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
     out.push_str("    edge [fontname=\"Helvetica\", fontsize=10];\n");
     let mut ids = NodeIds { next: 0 };
