@@ -2,9 +2,25 @@
 //! once with the codes of AWS's `ValidateStateMachineDefinition` and JSON-pointer locations.
 //!
 //! The parser accepts the union of the fields of every state type in both query languages; the
-//! validator decides which of them are legal where. Graph rules (targets that exist, states
-//! that are reachable, a terminal state in every graph, unique names) and value rules (ranges,
-//! mutually exclusive fields, paths, ARNs, timestamps, JSONata wrapping) are checked here.
+//! validator decides which of them are legal where:
+//!
+//! - graph rules, per state graph (the machine, each Parallel branch, each Map processor):
+//!   `StartAt`, `Next`, `Default` and catcher targets name a state of the same graph
+//!   (`MISSING_TRANSITION_TARGET`); every state is named by `StartAt` or another state's
+//!   transition (`MISSING_TRANSITION_TARGET`, as AWS reports it); some state is terminal
+//!   (`MISSING_END_STATE`); nesting stays within [`MAX_NESTING_DEPTH`] (`TOO_DEEPLY_NESTED`);
+//! - names: unique in the whole machine (`DUPLICATE_STATE_NAME`), at most 80 characters
+//!   (`INVALID_STATE_NAME`); Map labels valid and unique (`INVALID_LABEL_NAME`,
+//!   `DUPLICATE_LABEL_NAME`); variable names in `Assign`;
+//! - fields per state type and query language, a JSONPath state under a JSONata machine,
+//!   `QueryLanguage` on a Map processor;
+//! - mutually exclusive fields, numeric ranges, `States.ALL` placement, timestamps;
+//! - values: `Resource` ARNs (`INVALID_RESOURCE`), paths, reference paths, payload templates
+//!   (`.$` keys), JSONata `{% %}` expressions (through [`jsonata_syntax_error`]);
+//! - warnings `NO_DOLLAR`, `NO_PATH` and `PASS_RESULT_IS_STATIC`.
+//!
+//! Everything that is not a graph, name or resource rule is `SCHEMA_VALIDATION_FAILED`, as on
+//! AWS.
 
 mod dup;
 mod state;
