@@ -49,7 +49,10 @@ async fn main() {
     engine.register_function("charge", |req: TaskRequest| async move {
         let amount = req.payload["amount"].as_f64().unwrap_or(0.0);
         if amount > 1000.0 {
-            return Err(TaskFailure::new("Payment.Declined", format!("{amount} is over the card limit")));
+            return Err(TaskFailure::new(
+                "Payment.Declined",
+                format!("{amount} is over the card limit"),
+            ));
         }
         Ok(json!({"receipt": format!("R-{}", req.payload["order"].as_str().unwrap_or("?"))}))
     });

@@ -1,5 +1,6 @@
 //! Integration tests of the workflow workspace.
 
 mod asl_roundtrip;
+mod asl_validate;
 mod conformance;
 mod tasks;

@@ -109,7 +109,8 @@ fn read_workload(spec: &str) -> anyhow::Result<Workload> {
         None => (PathBuf::from(spec), None),
     };
     let definition: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
+        &std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
     )
     .with_context(|| format!("{} is not JSON", path.display()))?;
     let input = match input {

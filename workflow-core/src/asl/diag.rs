@@ -23,6 +23,8 @@ impl Severity {
 pub enum Code {
     /// The document is not JSON, or not a JSON object.
     InvalidJsonDescription,
+    /// The document is empty.
+    MissingDescription,
     /// A field is missing, unknown, of the wrong type, or has a value out of range.
     SchemaValidationFailed,
     /// `Next`, `Default`, a catcher's `Next` or `StartAt` names a state that does not exist.
@@ -39,6 +41,17 @@ pub enum Code {
     UnreachableState,
     /// A `Resource` is not a valid ARN.
     InvalidResource,
+    /// Two Map states share a `Label`.
+    DuplicateLabelName,
+    /// A Map `Label` is too long or contains forbidden characters.
+    InvalidLabelName,
+    /// Warning: a literal string that looks like a path or an intrinsic function call, under a
+    /// key that does not end in `.$`.
+    NoDollar,
+    /// Warning: a field whose value looks like a path, where a `...Path` field exists for that.
+    NoPath,
+    /// Warning: a Pass state's `Result` that looks like it should be evaluated.
+    PassResultIsStatic,
     /// A JSONPath, reference path or intrinsic function does not parse.
     InvalidJsonPath,
     /// A JSONata expression does not parse.
@@ -54,6 +67,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::InvalidJsonDescription => "INVALID_JSON_DESCRIPTION",
+            Code::MissingDescription => "MISSING_DESCRIPTION",
             Code::SchemaValidationFailed => "SCHEMA_VALIDATION_FAILED",
             Code::MissingTransitionTarget => "MISSING_TRANSITION_TARGET",
             Code::DuplicateStateName => "DUPLICATE_STATE_NAME",
@@ -62,6 +76,11 @@ impl Code {
             Code::TooDeeplyNested => "TOO_DEEPLY_NESTED",
             Code::UnreachableState => "UNREACHABLE_STATE",
             Code::InvalidResource => "INVALID_RESOURCE",
+            Code::DuplicateLabelName => "DUPLICATE_LABEL_NAME",
+            Code::InvalidLabelName => "INVALID_LABEL_NAME",
+            Code::NoDollar => "NO_DOLLAR",
+            Code::NoPath => "NO_PATH",
+            Code::PassResultIsStatic => "PASS_RESULT_IS_STATIC",
             Code::InvalidJsonPath => "INVALID_JSON_PATH",
             Code::InvalidJsonata => "INVALID_JSONATA",
             Code::InvalidVariable => "INVALID_VARIABLE",
