@@ -349,7 +349,8 @@ async fn parallel_branches_run_concurrently() {
         }
     });
     let branch = |n: i64| {
-        json!({"StartAt": "T", "States": {"T": {
+        let name = format!("T{n}");
+        json!({"StartAt": name, "States": {name.clone(): {
             "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
             "Parameters": {"FunctionName": "meet", "Payload": n},
             "OutputPath": "$.Payload", "End": true}}})

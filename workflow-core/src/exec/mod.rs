@@ -296,17 +296,29 @@ impl Engine {
 
     /// Loads a definition from JSON text.
     pub fn load_str(&self, text: &str, options: LoadOptions) -> Result<LoadedMachine, LoadError> {
-        let machine = asl::parse_str(text).map_err(|diagnostics| LoadError { diagnostics })?;
-        self.load(machine, options)
+        let validated = asl::load_str(text).map_err(|d| LoadError {
+            diagnostics: d.errors().cloned().collect(),
+        })?;
+        self.load(validated.machine, options)
     }
 
-    /// Compiles a definition and binds every Task state to a mock or a handler. A Task state
-    /// that nothing serves is reported here, not when it runs.
+    /// Validates and compiles a definition and binds every Task state to a mock or a handler.
+    /// Every problem is reported here, a Task state that nothing serves included, not when it
+    /// runs.
     pub fn load(
         &self,
         definition: asl::StateMachine,
         options: LoadOptions,
     ) -> Result<LoadedMachine, LoadError> {
+        let errors: Vec<Diagnostic> = asl::validate(&definition)
+            .into_iter()
+            .filter(|d| d.severity == asl::Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            return Err(LoadError {
+                diagnostics: errors,
+            });
+        }
         let machine =
             compile::compile(definition).map_err(|diagnostics| LoadError { diagnostics })?;
         let registry = self.registry();
