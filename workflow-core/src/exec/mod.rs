@@ -635,7 +635,6 @@ async fn drive(
     clock: Arc<dyn Clock>,
 ) {
     let mut running: HashMap<u64, tokio::task::AbortHandle> = HashMap::new();
-    let mut published = 0;
     loop {
         exec.run();
         for command in exec.take_commands() {
@@ -670,7 +669,7 @@ async fn drive(
                 }
             }
         }
-        publish(&exec, &shared, &mut published);
+        publish(&mut exec, &shared);
         if exec.is_done() {
             break;
         }
@@ -706,7 +705,7 @@ async fn drive(
     for (_, work) in running {
         work.abort();
     }
-    publish(&exec, &shared, &mut published);
+    publish(&mut exec, &shared);
     let _ = shared.done.send(true);
 }
 
@@ -733,16 +732,16 @@ fn handle_msg(
 }
 
 /// Copies new history events and the status where handles can read them.
-fn publish(exec: &Execution, shared: &Shared, published: &mut usize) {
-    if exec.history.len() > *published {
-        lock(&shared.history).extend_from_slice(&exec.history[*published..]);
-        *published = exec.history.len();
+fn publish(exec: &mut Execution, shared: &Shared) {
+    let new = exec.drain_history();
+    if !new.is_empty() {
+        lock(&shared.history).extend(new);
     }
     let mut outcome = lock(&shared.outcome);
     outcome.transitions = exec.transitions();
     if exec.is_done() && outcome.status == Status::Running {
         outcome.status = exec.status.clone();
-        outcome.stop_date = Some(exec.history.last().map_or_else(Utc::now, |e| e.timestamp));
+        outcome.stop_date = Some(exec.last_event_time().unwrap_or_else(Utc::now));
     }
 }
 

@@ -238,7 +238,15 @@ pub(crate) struct Execution {
     commands: Vec<Command>,
     record_history: bool,
     transitions: u64,
+    next_event_id: u64,
+    last_event_time: Option<DateTime<Utc>>,
+    /// The clock read at most every [`CLOCK_REUSE`] events while frames run synchronously.
+    now_cache: Option<(DateTime<Utc>, u32)>,
 }
+
+/// How many events may share one reading of the clock. A synchronous run of states takes well
+/// under a millisecond for this many events, below the resolution of history timestamps.
+const CLOCK_REUSE: u32 = 64;
 
 impl Execution {
     pub fn new(
@@ -264,6 +272,9 @@ impl Execution {
             commands: Vec::new(),
             record_history,
             transitions: 0,
+            next_event_id: 1,
+            last_event_time: None,
+            now_cache: None,
         };
         let started = exec.push_event(
             0,
@@ -375,8 +386,28 @@ impl Execution {
         self.timers.keys().next().map(|(t, _)| *t)
     }
 
-    fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+    fn now(&mut self) -> DateTime<Utc> {
+        match &mut self.now_cache {
+            Some((t, uses)) if *uses < CLOCK_REUSE => {
+                *uses += 1;
+                *t
+            }
+            cache => {
+                let t = self.clock.now();
+                *cache = Some((t, 1));
+                t
+            }
+        }
+    }
+
+    /// The history recorded since the last call; events move out, the ids go on.
+    pub fn drain_history(&mut self) -> Vec<HistoryEvent> {
+        std::mem::take(&mut self.history)
+    }
+
+    /// When the last event happened.
+    pub fn last_event_time(&self) -> Option<DateTime<Utc>> {
+        self.last_event_time
     }
 
     fn push_event(
@@ -389,8 +420,10 @@ impl Execution {
         if quiet || !self.record_history {
             return 0;
         }
-        let id = self.history.len() as u64 + 1;
+        let id = self.next_event_id;
+        self.next_event_id += 1;
         let timestamp = self.now();
+        self.last_event_time = Some(timestamp);
         self.history.push(HistoryEvent {
             id,
             previous_event_id: previous,
@@ -425,6 +458,7 @@ impl Execution {
 
     /// Runs every frame that can make progress until all are blocked or the execution ends.
     pub fn run(&mut self) {
+        self.now_cache = None;
         while let Some(fid) = self.ready.pop_front() {
             if self.is_done() {
                 self.ready.clear();
@@ -1465,13 +1499,14 @@ impl Execution {
         let quiet = self.frame(fid).quiet;
         let mut children = Vec::with_capacity(branches.len());
         for (slot, program) in branches.iter().enumerate() {
+            let entered_time = self.now();
             let child = self.alloc(Frame {
                 program: *program,
                 parent: Some((fid, slot)),
                 state: plan.machine.programs[*program].start,
                 input: effective.clone(),
                 entered_event: 0,
-                entered_time: self.now(),
+                entered_time,
                 last_event: started,
                 phase: Phase::Enter,
                 retry_counts: Vec::new(),
@@ -1816,13 +1851,14 @@ impl Execution {
                 map.running += 1;
                 (index, map.inputs[index].clone(), map.distributed)
             };
+            let entered_time = self.now();
             let child = self.alloc(Frame {
                 program,
                 parent: Some((fid, index)),
                 state: plan.machine.programs[program].start,
                 input,
                 entered_event: 0,
-                entered_time: self.now(),
+                entered_time,
                 last_event,
                 phase: if distributed {
                     Phase::Enter
@@ -2284,7 +2320,7 @@ impl Execution {
             | Status::Aborted { error, cause } => (error.clone(), cause.clone()),
             _ => (None, None),
         };
-        let last = self.history.last().map_or(0, |e| e.id);
+        let last = self.next_event_id - 1;
         self.push_event(last, false, event_type, Details::Error { error, cause });
         self.status = status;
         self.end();
