@@ -503,6 +503,7 @@ impl Execution {
 
     /// Fires every timer due at `now`.
     pub fn fire_due_timers(&mut self, now: DateTime<Utc>) {
+        self.now_cache = None;
         while let Some((&key, &timer)) = self.timers.iter().next() {
             if key.0 > now || self.is_done() {
                 break;
@@ -544,6 +545,7 @@ impl Execution {
 
     /// Reports the outcome of an invocation started by [`Command::Invoke`].
     pub fn task_finished(&mut self, token: u64, outcome: Result<Value, TaskFailure>) {
+        self.now_cache = None;
         let Some(&fid) = self.tasks.get(&token) else {
             return;
         };
@@ -575,6 +577,7 @@ impl Execution {
 
     /// Completes a `.waitForTaskToken` task.
     pub fn callback(&mut self, task_token: &str, outcome: Result<Value, TaskFailure>) -> bool {
+        self.now_cache = None;
         let found = self
             .tasks
             .iter()
@@ -600,6 +603,7 @@ impl Execution {
 
     /// Stops the execution: ABORTED.
     pub fn abort(&mut self, error: Option<String>, cause: Option<String>) {
+        self.now_cache = None;
         if self.is_done() {
             return;
         }
