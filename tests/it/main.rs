@@ -3,4 +3,5 @@
 mod asl_roundtrip;
 mod asl_validate;
 mod conformance;
+mod oracles;
 mod tasks;
