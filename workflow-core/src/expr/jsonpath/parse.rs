@@ -9,6 +9,13 @@ use super::{Root, Segment};
 
 type Result<T> = std::result::Result<T, String>;
 
+/// How deeply filters and parentheses may nest; a bound keeps hostile input from exhausting
+/// the stack.
+const MAX_NESTING: usize = 64;
+
+/// How many segments a path may have; evaluation recurses once per segment.
+const MAX_SEGMENTS: usize = 1000;
+
 /// Parses a whole path: its root and its segments.
 pub(super) fn path(source: &str) -> Result<(Root, Vec<Segment>)> {
     // Jayway ignores surrounding blanks.
@@ -48,8 +55,9 @@ pub(super) fn path(source: &str) -> Result<(Root, Vec<Segment>)> {
 }
 
 /// Parses a path inside a filter, which starts with `@` (the item) or `$` (the document).
-fn filter_path(text: &str) -> Result<FilterPath> {
+fn filter_path(text: &str, nesting: usize) -> Result<FilterPath> {
     let mut c = Cursor::new(text);
+    c.nesting = nesting;
     let from_root = match c.peek() {
         Some(b'@') => false,
         Some(b'$') => true,
@@ -78,6 +86,9 @@ fn segments(c: &mut Cursor<'_>) -> Result<Vec<Segment>> {
     let mut out = Vec::new();
     while !c.at_end() {
         next_segment(c, &mut out)?;
+        if out.len() > MAX_SEGMENTS {
+            return Err(format!("a path may have at most {MAX_SEGMENTS} segments"));
+        }
     }
     if matches!(out.last(), Some(Segment::Descendants)) {
         return Err("a path must not end with '..'".to_string());
@@ -282,6 +293,7 @@ fn array_selector(c: &mut Cursor<'_>, out: &mut Vec<Segment>) -> Result<()> {
 
 /// `[?( expression )]`.
 fn filter(c: &mut Cursor<'_>) -> Result<Filter> {
+    c.nest()?;
     c.pos += 1;
     c.skip_blanks();
     if !c.eat(b'?') {
@@ -306,6 +318,7 @@ fn filter(c: &mut Cursor<'_>) -> Result<Filter> {
             c.pos
         ));
     }
+    c.nesting -= 1;
     Ok(Filter { expr })
 }
 
@@ -334,6 +347,13 @@ fn and_expr(c: &mut Cursor<'_>) -> Result<Expr> {
 }
 
 fn unary_expr(c: &mut Cursor<'_>) -> Result<Expr> {
+    c.nest()?;
+    let expr = unary_expr_inner(c);
+    c.nesting -= 1;
+    expr
+}
+
+fn unary_expr_inner(c: &mut Cursor<'_>) -> Result<Expr> {
     c.skip_blanks();
     if c.peek() == Some(b'!') && c.peek_at(1) != Some(b'=') {
         c.pos += 1;
@@ -423,7 +443,7 @@ fn operand(c: &mut Cursor<'_>) -> Result<Operand> {
         Some(b'@' | b'$') => {
             let end = filter_path_end(c, start)?;
             c.pos = end;
-            filter_path(&c.text[start..end]).map(Operand::Path)
+            filter_path(&c.text[start..end], c.nesting).map(Operand::Path)
         }
         Some(q @ (b'\'' | b'"')) => {
             let close = c
@@ -614,6 +634,8 @@ struct Cursor<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Filters and parenthesised expressions currently open.
+    nesting: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -622,7 +644,18 @@ impl<'a> Cursor<'a> {
             text,
             bytes: text.as_bytes(),
             pos: 0,
+            nesting: 0,
         }
+    }
+
+    fn nest(&mut self) -> Result<()> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            return Err(format!(
+                "filters and parentheses nest more than {MAX_NESTING} deep"
+            ));
+        }
+        Ok(())
     }
 
     fn at_end(&self) -> bool {

@@ -792,3 +792,93 @@ fn java_hash_map_order() {
     assert_eq!(hash_map_order(&["Iterations", "Values"]), [1, 0]);
     assert_eq!(hash_map_order::<&str>(&[]), Vec::<usize>::new());
 }
+
+#[test]
+fn more_operators() {
+    let input = json!({
+        "a": [
+            {"id": 1, "t": ["x", "y"], "v": 12, "b": true},
+            {"id": 2, "t": ["y"], "v": "12", "b": false, "o": {"k": 1}}
+        ],
+        "limit": 1
+    });
+    check(
+        input,
+        &[
+            ("$.a[?(@.t all ['x', 'y'])].id", Some(json!([1]))),
+            ("$.a[?(@.t all ['y'])].id", Some(json!([1, 2]))),
+            ("$.a[?(@.v =~ /1\\d/)].id", Some(json!([1, 2]))),
+            ("$.a[?(@.b =~ /tr.*/)].id", Some(json!([1]))),
+            ("$.a[?(@.t =~ /x/)].id", Some(json!([1]))),
+            ("$.a[?(@.o size 1)].id", Some(json!([2]))),
+            ("$.a[?(@.o empty false)].id", Some(json!([2]))),
+            ("$.a[?(@.id > $.limit)].id", Some(json!([2]))),
+            ("$.a[?(@.id == $.a[1].id)].id", Some(json!([2]))),
+            ("$.a[?(@.missing exists false)].id", Some(json!([1, 2]))),
+            ("$.a[?(@.v IN [12])].id", Some(json!([1, 2]))),
+            // A filter right after `..` also tests the root.
+            ("$..[?(@.limit == 1)].limit", Some(json!([1]))),
+        ],
+    );
+    // Inside a `$$` path, `$` in a filter is the context object.
+    let scope = SimpleScope {
+        context: json!({"Items": [{"n": 1}, {"n": 2}], "Pick": 2}),
+        ..SimpleScope::default()
+    };
+    let path = Path::parse("$$.Items[?(@.n == $.Pick)]").unwrap();
+    assert_eq!(
+        path.select(&json!({}), &scope)
+            .unwrap()
+            .unwrap()
+            .into_owned(),
+        json!([{"n": 2}])
+    );
+}
+
+/// Parsing and evaluating arbitrary text never panics.
+#[test]
+fn no_panics_on_arbitrary_paths() {
+    const PIECES: &[&str] = &[
+        "$", "$$", "@", ".", "..", "[", "]", "(", ")", "?", "*", ":", ",", "-", "1", "0", "'",
+        "\"", "\\", " ", "a", "é", "😀", "==", "<", "!", "&&", "||", "/", "=~", "in ", "{", "}",
+        "true", "null", "size ", "()", "$x",
+    ];
+    let input = json!({"a": [{"a": 1, "é": [2, {"😀": 3}]}, "s", null], "1": {"a": true}});
+    let scope = scope();
+    // A small linear congruential generator keeps the sweep deterministic.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |bound: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % bound
+    };
+    for _ in 0..20_000 {
+        let len = 1 + next(12);
+        let mut source = String::from("$");
+        for _ in 0..len {
+            source.push_str(PIECES[next(PIECES.len())]);
+        }
+        if let Ok(path) = Path::parse(&source) {
+            let _ = path.select(&input, &scope);
+            let _ = path.invalid_path_error(&input, &scope);
+            let _ = path.normalized();
+        }
+        let _ = ReferencePath::parse(&source).map(|r| r.apply(input.clone(), json!(0)));
+    }
+}
+
+#[test]
+fn limits() {
+    let deep = format!("$[?({}@.a{})]", "(".repeat(100), ")".repeat(100));
+    assert_eq!(
+        Path::parse(&deep).unwrap_err().message,
+        format!("invalid path '{deep}': filters and parentheses nest more than 64 deep")
+    );
+    let long = format!("${}", ".a".repeat(1001));
+    assert_eq!(
+        Path::parse(&long).unwrap_err().message,
+        format!("invalid path '{long}': a path may have at most 1000 segments")
+    );
+    assert!(Path::parse(&format!("${}", ".a".repeat(1000))).is_ok());
+}
