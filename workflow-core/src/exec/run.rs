@@ -743,20 +743,8 @@ impl Execution {
             FailField::Literal(s) => return Ok(Some(s.clone())),
             FailField::Path(expr) => {
                 let scope = EvalScope::new(self, fid);
-                match expr.eval(input, &scope) {
-                    Ok(Some(v)) => v,
-                    Ok(None) => {
-                        return Err(self.runtime(
-                            fid,
-                            format!(
-                                "The JSONPath '{}' specified for the field '{path_field}' could not be found in the input '{}'",
-                                expr.source(),
-                                input
-                            ),
-                        ));
-                    }
-                    Err(e) => return Err(self.eval_error(fid, e)),
-                }
+                expr.eval_field(path_field, input, &scope)
+                    .map_err(|e| self.eval_error(fid, e))?
             }
             FailField::Jsonata(jv) => {
                 Arc::unwrap_or_clone(self.jvalue(fid, jv, Some(input), None, None)?)
@@ -878,14 +866,7 @@ impl Execution {
                             .map_err(|e| self.eval_error(fid, e))?
                             .map(|v| v.into_owned());
                         let Some(value) = value else {
-                            return Err(self.runtime(
-                                fid,
-                                format!(
-                                    "Invalid path '{}' : No results for path: {}",
-                                    path.source(),
-                                    path.source()
-                                ),
-                            ));
+                            return Err(self.eval_error(fid, path.no_results_error()));
                         };
                         match value.as_i64() {
                             Some(n) if n < 0 => {
@@ -948,14 +929,7 @@ impl Execution {
                             Some(Value::String(s)) => (s, Some(path.source().to_string())),
                             Some(other) => (other.to_string(), Some(path.source().to_string())),
                             None => {
-                                return Err(self.runtime(
-                                    fid,
-                                    format!(
-                                        "Invalid path '{}' : No results for path: {}",
-                                        path.source(),
-                                        path.source()
-                                    ),
-                                ));
+                                return Err(self.eval_error(fid, path.no_results_error()));
                             }
                         }
                     }
@@ -1310,16 +1284,7 @@ impl Execution {
                 path.select(&effective, &scope)
                     .map_err(|e| self.eval_error(fid, e))?
                     .map(|v| v.into_owned())
-                    .ok_or_else(|| {
-                        self.runtime(
-                            fid,
-                            format!(
-                                "Invalid path '{}' : No results for path: {}",
-                                path.source(),
-                                path.source()
-                            ),
-                        )
-                    })?
+                    .ok_or_else(|| self.eval_error(fid, path.no_results_error()))?
             }
             Seconds::Jsonata(jv) => {
                 Arc::unwrap_or_clone(self.jvalue(fid, jv, Some(input), None, None)?)
@@ -1555,14 +1520,7 @@ impl Execution {
                     match found {
                         Some(v) => Arc::new(v),
                         None => {
-                            return Err(self.runtime(
-                                fid,
-                                format!(
-                                    "Invalid path '{}' : No results for path: {}",
-                                    path.source(),
-                                    path.source()
-                                ),
-                            ));
+                            return Err(self.eval_error(fid, path.no_results_error()));
                         }
                     }
                 }
@@ -2378,6 +2336,13 @@ impl Execution {
         match e.name {
             ErrorName::Runtime => self.runtime(fid, e.message),
             ErrorName::QueryEvaluationError => self.query_error(fid, e.message, None),
+            // AWS gives this one without the state prefix.
+            ErrorName::ReferencePathConflict => StateError {
+                error: e.name.as_str().into(),
+                cause: Some(e.message),
+                terminal: false,
+                evaluation: None,
+            },
             ErrorName::IntrinsicFailure | ErrorName::ResultPathMatchFailure => StateError {
                 error: e.name.as_str().into(),
                 cause: Some(self.prefixed(fid, &e.message)),
@@ -2401,14 +2366,7 @@ impl Execution {
                     .map_err(|e| self.eval_error(fid, e))?
                 {
                     Some(v) => Ok(Arc::new(v.into_owned())),
-                    None => Err(self.runtime(
-                        fid,
-                        format!(
-                            "Invalid path '{}' : No results for path: {}",
-                            p.source(),
-                            normalized(p.source())
-                        ),
-                    )),
+                    None => Err(self.eval_error(fid, p.invalid_path_error(input, &scope))),
                 }
             }
         }
@@ -2428,14 +2386,7 @@ impl Execution {
                     .map_err(|e| self.eval_error(fid, e))?
                 {
                     Some(v) => Ok(Arc::new(v.into_owned())),
-                    None => Err(self.runtime(
-                        fid,
-                        format!(
-                            "Invalid path '{}' : No results for path: {}",
-                            p.source(),
-                            normalized(p.source())
-                        ),
-                    )),
+                    None => Err(self.eval_error(fid, p.invalid_path_error(&output, &scope))),
                 }
             }
         }
@@ -2637,13 +2588,6 @@ fn json_type(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-/// Jayway's normalized form of a simple path: `$.a.b` -> `$['a']['b']`.
-fn normalized(source: &str) -> String {
-    crate::expr::jsonpath::Path::parse(source)
-        .map(|p| p.normalized())
-        .unwrap_or_else(|_| source.to_string())
 }
 
 /// A deterministic fraction in (0, 1] for full jitter.

@@ -53,6 +53,9 @@ pub enum ErrorName {
     QueryEvaluationError,
     /// `States.ResultPathMatchFailure`: `ResultPath` cannot be applied to the state input.
     ResultPathMatchFailure,
+    /// `States.ReferencePathConflict`: what AWS actually raises when `ResultPath` cannot be
+    /// written into the state input (a field of a string, an index of an object, ...).
+    ReferencePathConflict,
 }
 
 impl ErrorName {
@@ -62,6 +65,7 @@ impl ErrorName {
             ErrorName::IntrinsicFailure => "States.IntrinsicFailure",
             ErrorName::QueryEvaluationError => "States.QueryEvaluationError",
             ErrorName::ResultPathMatchFailure => "States.ResultPathMatchFailure",
+            ErrorName::ReferencePathConflict => "States.ReferencePathConflict",
         }
     }
 }
