@@ -330,9 +330,16 @@ fn looks_like_timestamp(s: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_recorded_corpus() {
     let cases = cases();
+    let reasons: BTreeMap<&str, &str> = KNOWN_FAILURES
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" # "))
+        .map(|(id, why)| (id.trim(), why.trim()))
+        .collect();
     let known: BTreeSet<&str> = KNOWN_FAILURES
         .lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split(" # ").next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
         .collect();
     let mut by_group: BTreeMap<String, (usize, usize)> = BTreeMap::new();
@@ -380,8 +387,15 @@ async fn aws_recorded_corpus() {
         std::fs::write(
             concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/known-failures.txt"),
             format!(
-                "# Conformance cases that fail today (one id per line). The list may only shrink.\n{}\n",
-                failed_ids.join("\n")
+                "# Conformance cases that fail today: one id per line, then ` # ` and why.\n# The list may only shrink.\n{}\n",
+                failed_ids
+                    .iter()
+                    .map(|id| match reasons.get(id.as_str()) {
+                        Some(why) => format!("{id} # {why}"),
+                        None => id.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
             ),
         )
         .expect("write known-failures.txt");
