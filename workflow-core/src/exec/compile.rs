@@ -219,6 +219,8 @@ pub(crate) struct MapSpec {
     pub tolerated_percentage: Option<Seconds>,
     pub tolerated_count: Option<Seconds>,
     pub batcher: Option<BatcherSpec>,
+    /// `ItemReader` and `ResultWriter` resources, which the engine cannot serve yet.
+    pub external_resources: Vec<(String, &'static str)>,
     pub label: Option<String>,
 }
 
@@ -587,6 +589,16 @@ impl Compiler {
                 "ToleratedFailureCount",
             ),
             batcher,
+            external_resources: m
+                .item_reader
+                .iter()
+                .map(|r| (r.resource.clone(), "ItemReader"))
+                .chain(
+                    m.result_writer
+                        .iter()
+                        .filter_map(|w| w.resource.clone().map(|r| (r, "ResultWriter"))),
+                )
+                .collect(),
             label: m.label.clone(),
         }
     }
@@ -630,11 +642,18 @@ impl Compiler {
         out.assign = io
             .assign
             .as_ref()
-            .and_then(|a| self.assign(a, lang, &pointer_push(at, "Assign")));
+            .and_then(|a| self.assign(a, lang, &pointer_push(at, "Assign"), "Assign"));
         out
     }
 
-    fn assign(&mut self, value: &Value, lang: QueryLanguage, at: &str) -> Option<Assign> {
+    /// `field` names the `Assign` in AWS's error messages (`Assign`, `Choices[0]/Assign`).
+    fn assign(
+        &mut self,
+        value: &Value,
+        lang: QueryLanguage,
+        at: &str,
+        field: &str,
+    ) -> Option<Assign> {
         match lang {
             QueryLanguage::JsonPath => self.template(value, at).map(Assign::JsonPath),
             QueryLanguage::Jsonata => match value {
@@ -643,7 +662,7 @@ impl Compiler {
                         .map(|(k, v)| {
                             (
                                 k.clone(),
-                                self.jvalue(v, &format!("Assign/{k}"), &pointer_push(at, k)),
+                                self.jvalue(v, &format!("{field}/{k}"), &pointer_push(at, k)),
                             )
                         })
                         .collect(),
@@ -667,6 +686,8 @@ impl Compiler {
         index: &HashMap<&str, StateIdx>,
         at: &str,
     ) -> Catcher {
+        let n = at.rsplit('/').next().unwrap_or("0");
+        let field = format!("Catch[{n}]");
         Catcher {
             errors: ErrorMatcher {
                 names: c.error_equals.clone(),
@@ -682,13 +703,19 @@ impl Compiler {
                 QueryLanguage::Jsonata => c
                     .output
                     .as_ref()
-                    .map(|v| self.jvalue(v, "Output", &pointer_push(at, "Output"))),
+                    .map(|v| {
+                        self.jvalue(v, &format!("{field}/Output"), &pointer_push(at, "Output"))
+                    }),
                 QueryLanguage::JsonPath => None,
             },
-            assign: c
-                .assign
-                .as_ref()
-                .and_then(|a| self.assign(a, lang, &pointer_push(at, "Assign"))),
+            assign: c.assign.as_ref().and_then(|a| {
+                self.assign(
+                    a,
+                    lang,
+                    &pointer_push(at, "Assign"),
+                    &format!("{field}/Assign"),
+                )
+            }),
         }
     }
 
@@ -699,10 +726,15 @@ impl Compiler {
         index: &HashMap<&str, StateIdx>,
         at: &str,
     ) -> ChoiceRule {
+        // AWS names a rule's fields `Choices[1]/Condition`, `Choices[1]/Output/v`, ...
+        let n = at.rsplit('/').next().unwrap_or("0");
+        let field = format!("Choices[{n}]");
         let test = match &rule.condition {
-            asl::Condition::Jsonata(cond) => {
-                ChoiceTest::Jsonata(self.jvalue(cond, "Condition", &pointer_push(at, "Condition")))
-            }
+            asl::Condition::Jsonata(cond) => ChoiceTest::Jsonata(self.jvalue(
+                cond,
+                &format!("{field}/Condition"),
+                &pointer_push(at, "Condition"),
+            )),
             _ => match Rule::compile(rule) {
                 Ok(rule) => ChoiceTest::JsonPath(rule),
                 Err(e) => {
@@ -718,15 +750,18 @@ impl Compiler {
         ChoiceRule {
             test,
             next,
-            assign: rule
-                .assign
-                .as_ref()
-                .and_then(|a| self.assign(a, lang, &pointer_push(at, "Assign"))),
+            assign: rule.assign.as_ref().and_then(|a| {
+                self.assign(
+                    a,
+                    lang,
+                    &pointer_push(at, "Assign"),
+                    &format!("{field}/Assign"),
+                )
+            }),
             output: match lang {
-                QueryLanguage::Jsonata => rule
-                    .output
-                    .as_ref()
-                    .map(|v| self.jvalue(v, "Output", &pointer_push(at, "Output"))),
+                QueryLanguage::Jsonata => rule.output.as_ref().map(|v| {
+                    self.jvalue(v, &format!("{field}/Output"), &pointer_push(at, "Output"))
+                }),
                 QueryLanguage::JsonPath => None,
             },
         }
@@ -870,7 +905,7 @@ impl Compiler {
                     .map(|(i, v)| {
                         self.jvalue(
                             v,
-                            &format!("{field}/{i}"),
+                            &format!("{field}[{i}]"),
                             &pointer_push(at, &i.to_string()),
                         )
                     })

@@ -326,6 +326,18 @@ impl Engine {
         let mut diagnostics = Vec::new();
         for (program_id, program) in machine.programs.iter().enumerate() {
             for (state_id, state) in program.states.iter().enumerate() {
+                if let Kind::Map(map) = &state.kind {
+                    for (resource, field) in &map.external_resources {
+                        diagnostics.push(Diagnostic::error(
+                            Code::UnknownResource,
+                            pointer_push(&state_pointer(&machine, program_id, state_id), field),
+                            format!(
+                                "the Map state '{}' reads or writes through `{field}` with the resource '{resource}', which the in-process engine does not serve; pass the items in the state input instead",
+                                state.name
+                            ),
+                        ));
+                    }
+                }
                 let Kind::Task(spec) = &state.kind else {
                     continue;
                 };
