@@ -147,6 +147,9 @@ impl State {
 }
 
 /// The state types.
+// A definition holds a few hundred states at most and is built once, so the size of the Map
+// variant costs nothing measurable; boxing it would only make every match clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateKind {
     Pass(Pass),
@@ -417,10 +420,10 @@ impl ComparisonOp {
     /// Parses an ASL operator key (`"NumericEqualsPath"`), giving the operator and whether it
     /// is the path form.
     pub fn from_key(key: &str) -> Option<(ComparisonOp, bool)> {
-        if let Some(base) = key.strip_suffix("Path") {
-            if let Some(op) = Self::ALL.iter().find(|op| op.name() == base) {
-                return op.has_path_form().then_some((*op, true));
-            }
+        if let Some(base) = key.strip_suffix("Path")
+            && let Some(op) = Self::ALL.iter().find(|op| op.name() == base)
+        {
+            return op.has_path_form().then_some((*op, true));
         }
         Self::ALL
             .iter()

@@ -700,12 +700,9 @@ impl Compiler {
                 _ => ResultPath::Replace,
             },
             output: match lang {
-                QueryLanguage::Jsonata => c
-                    .output
-                    .as_ref()
-                    .map(|v| {
-                        self.jvalue(v, &format!("{field}/Output"), &pointer_push(at, "Output"))
-                    }),
+                QueryLanguage::Jsonata => c.output.as_ref().map(|v| {
+                    self.jvalue(v, &format!("{field}/Output"), &pointer_push(at, "Output"))
+                }),
                 QueryLanguage::JsonPath => None,
             },
             assign: c.assign.as_ref().and_then(|a| {

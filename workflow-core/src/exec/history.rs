@@ -11,7 +11,7 @@ pub type Payload = Arc<Value>;
 macro_rules! event_types {
     ($($name:ident),* $(,)?) => {
         /// The `type` of a history event, named exactly as AWS names it.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum EventType {
             $($name,)*
         }
@@ -130,7 +130,7 @@ impl EventType {
 
 /// The details of an event. Payloads are kept as JSON values and rendered to the JSON strings
 /// AWS uses only when the history is read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Details {
     None,
     ExecutionStarted {
@@ -222,7 +222,7 @@ pub enum Details {
 }
 
 /// One event of an execution's history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryEvent {
     pub id: u64,
     pub previous_event_id: u64,

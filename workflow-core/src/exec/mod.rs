@@ -691,11 +691,12 @@ async fn drive(
             continue;
         }
         let deadline = exec.next_deadline();
-        if let Some(deadline) = deadline {
-            if !exec.has_tasks_in_flight() && clock.advance_to(deadline) {
-                exec.fire_due_timers(clock.now());
-                continue;
-            }
+        if let Some(deadline) = deadline
+            && !exec.has_tasks_in_flight()
+            && clock.advance_to(deadline)
+        {
+            exec.fire_due_timers(clock.now());
+            continue;
         }
         let msg = match deadline {
             Some(deadline) => {
