@@ -2,5 +2,6 @@
 
 mod asl_roundtrip;
 mod asl_validate;
+mod cli;
 mod conformance;
 mod tasks;
