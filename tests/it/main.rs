@@ -2,6 +2,7 @@
 
 mod asl_roundtrip;
 mod asl_validate;
+mod cli;
 mod conformance;
 mod oracles;
 mod tasks;
