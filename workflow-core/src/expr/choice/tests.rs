@@ -616,7 +616,7 @@ fn compile_rejects_operands_of_the_wrong_type() {
         ),
         (
             compare(ComparisonOp::StringEquals, Operand::Path("x".into())),
-            "the path 'x' must start with '$'",
+            "invalid path 'x': a path must start with '$'",
         ),
         (
             ChoiceRule {
