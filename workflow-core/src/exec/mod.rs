@@ -2,7 +2,7 @@
 //!
 //! [`Engine`] loads definitions ([`Engine::load`]), binds their Task states to Rust handlers or
 //! mocks, and starts executions ([`Engine::start`]). Each execution is driven by one tokio task
-//! that advances the interpreter ([`run`]) and performs its commands: task invocations run as
+//! that advances the interpreter (`run.rs`) and performs its commands: task invocations run as
 //! their own tokio tasks, so Parallel branches and Map iterations really run concurrently.
 
 mod clock;
