@@ -514,7 +514,7 @@ impl<'m> Validator<'m> {
                         let key = op.key_str(true);
                         if let Err(err) = Path::parse(path) {
                             self.schema(
-                                pointer_push(at, &key),
+                                pointer_push(at, key),
                                 format!("`{key}` must be a valid JSONPath: {err}"),
                             );
                         }
@@ -522,7 +522,7 @@ impl<'m> Validator<'m> {
                     Operand::Literal(Value::String(text)) if op.name().starts_with("Timestamp") => {
                         if let Some(message) = syntax::timestamp_error(text) {
                             let key = op.key_str(false);
-                            self.schema(pointer_push(at, &key), format!("`{key}`: {message}"));
+                            self.schema(pointer_push(at, key), format!("`{key}`: {message}"));
                         }
                     }
                     Operand::Literal(_) => {}
