@@ -1,3 +1,4 @@
 //! Integration tests of the workflow workspace.
 
 mod asl_roundtrip;
+mod jsonata_suite;
