@@ -52,14 +52,21 @@ fn run_case(case: &Value, datasets: &Value) -> Outcome {
     let input = match case.get("dataset") {
         Some(Value::String(name)) => datasets.get(name).cloned(),
         Some(_) => None,
-        None => case.get("data").cloned().filter(|d| !d.is_null()),
+        None => case.get("data").cloned(),
     };
     let bindings = case
         .get("bindings")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let res = Expr::compile(expr).and_then(|e| e.evaluate_input(input.as_ref(), &bindings));
+    let res = Expr::compile(expr)
+        .map(|e| e.with_stack_budget(128 << 20))
+        .map(|e| match case.get("depth").and_then(Value::as_u64) {
+            // The reference counts evaluation depth a little differently; scale it.
+            Some(d) => e.with_max_depth(d as usize * 3),
+            None => e,
+        })
+        .and_then(|e| e.evaluate_input(input.as_ref(), &bindings));
     match (res, case.get("code")) {
         (Err(e), Some(code)) if code.as_str() == Some(e.code.as_str()) => Outcome::Pass,
         (Err(e), _) => Outcome::Fail(format!("error {} {}", e.code, e.message)),

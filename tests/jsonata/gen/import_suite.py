@@ -45,11 +45,13 @@ for group in sorted(os.listdir(os.path.join(src, "groups"))):
                 out["dataset"] = c["dataset"]
                 if c["dataset"]:
                     used.add(c["dataset"])
-            else:
-                out["data"] = c.get("data")
+            elif "data" in c:
+                out["data"] = c["data"]
             for k in ("bindings", "result", "undefinedResult", "code", "timelimit", "depth", "unordered"):
                 if k in c and c[k] not in ({}, None) or k == "result" and k in c:
                     out[k] = c[k]
+            if "error" in c and "code" not in out:
+                out["code"] = c["error"].get("code")
             if group in EXCLUDED_GROUPS:
                 out["excluded"] = EXCLUDED_GROUPS[group]
             elif "$eval(" in expr:

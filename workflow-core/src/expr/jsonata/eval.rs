@@ -12,9 +12,9 @@ use super::functions;
 use super::parse::{BinOp, Group, Kind, Node, SortTerm, Stage};
 use super::value::{Arr, Func, Obj, Val, array, deep_equal, seq};
 
-/// Evaluation nesting limit. Each level costs a few kilobytes of native stack in a debug
-/// build, so this stays well inside a 2 MiB thread stack (tokio's default).
-const MAX_DEPTH: usize = 160;
+/// Evaluation nesting limit; the native stack used is limited separately by
+/// [`Ev::stack_budget`], since a level costs far more stack in a debug build.
+pub(crate) const MAX_DEPTH: usize = 20_000;
 
 /// Iterations of one chain of tail calls before it is taken for an infinite loop.
 const MAX_TAIL_CALLS: usize = 100_000;
@@ -80,6 +80,11 @@ pub(crate) struct Ev<'a> {
     /// The evaluation's timestamp, in milliseconds, fixed at its first use.
     pub now: Cell<Option<i64>>,
     pub rng: Cell<u64>,
+    /// Address of a local at the start of the evaluation, and how many bytes of native stack
+    /// the evaluation may use below it before failing with U1001.
+    pub stack_base: usize,
+    pub stack_budget: usize,
+    pub max_depth: usize,
 }
 
 pub(crate) fn type_error<T>(code: &str, message: String) -> Result<T> {
@@ -138,7 +143,9 @@ fn flatten_into<'a>(out: &mut Vec<Val<'a>>, v: Val<'a>) {
 impl<'a> Ev<'a> {
     pub(crate) fn eval(&self, node: &'a Node, input: &Val<'a>, env: &Rc<Env<'a>>) -> Result<Val<'a>> {
         let depth = self.depth.get() + 1;
-        if depth > MAX_DEPTH {
+        let marker = 0u8;
+        let here = &marker as *const u8 as usize;
+        if depth > self.max_depth || self.stack_base.abs_diff(here) > self.stack_budget {
             return Err(JsonataError::new(
                 "U1001",
                 "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into(),
@@ -296,6 +303,10 @@ impl<'a> Ev<'a> {
             }
         }
         let mut out = Vec::new();
+        if input.is_array() {
+            flatten_deep(&input, &mut out);
+            return seq(out);
+        }
         for (_, v) in input.entries() {
             if v.is_array() {
                 flatten_deep(&v, &mut out);
@@ -322,7 +333,6 @@ impl<'a> Ev<'a> {
         }
         let mut input_seq: Val<'a> = match input {
             v if v.is_array() && !matches!(steps[0].kind, Kind::Var(_)) => v.clone(),
-            Val::Undef => seq(Vec::new()),
             v => seq(vec![v.clone()]),
         };
         let mut result: Val<'a> = Val::Undef;
@@ -817,7 +827,7 @@ impl<'a> Ev<'a> {
                     BinOp::Div => a / b,
                     _ => a % b,
                 };
-                if !v.is_finite() {
+                if !v.is_finite() && op != BinOp::Div {
                     return Err(JsonataError::new("D1001", format!("Number out of range: {v}")));
                 }
                 Val::Num(v)
@@ -842,7 +852,7 @@ impl<'a> Ev<'a> {
                     .token(op.symbol()));
                 }
                 if l.is_undef() || r.is_undef() {
-                    return Ok(Val::Bool(false));
+                    return Ok(Val::Undef);
                 }
                 let ord = match (l.as_num(), r.as_num(), l.as_str(), r.as_str()) {
                     (Some(a), Some(b), _, _) => a.partial_cmp(&b),

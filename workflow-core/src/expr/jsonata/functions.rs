@@ -206,6 +206,10 @@ pub(crate) fn validate<'a>(sig: &Signature, args: Vec<Val<'a>>, context: &Val<'a
         let n = counts[pi];
         if n == 0 {
             if p.context {
+                let context = &match context {
+                    Val::Arr(a) if a.outer => a.items.first().cloned().unwrap_or(Val::Undef),
+                    c => c.clone(),
+                };
                 let t = context.type_sym();
                 if t != 'm' && !p.types.contains(t) && p.types != "a" {
                     return Err(JsonataError::new(
@@ -343,11 +347,10 @@ pub(crate) fn stringify(v: &Val<'_>, pretty: bool, indent: usize, out: &mut Stri
         v if v.as_bool().is_some() => out.push_str(if v.as_bool() == Some(true) { "true" } else { "false" }),
         v if v.as_num().is_some() => {
             let n = v.as_num().unwrap_or(0.0);
-            if n.is_finite() {
-                out.push_str(&js_number(precision15(n)));
-            } else {
-                out.push_str("null");
+            if !n.is_finite() {
+                return Err(JsonataError::new("D1001", format!("Number out of range: {n}")));
             }
+            out.push_str(&js_number(if n.fract() == 0.0 { n } else { precision15(n) }));
         }
         v if v.as_str().is_some() => write_json_string(out, v.as_str().unwrap_or("")),
         v if v.is_array() => {
@@ -420,7 +423,7 @@ fn string_of(v: &Val<'_>, pretty: bool) -> Result<String> {
                 "Attempting to invoke string function on Infinity or NaN".into(),
             ));
         }
-        return Ok(js_number(precision15(n)));
+        return Ok(js_number(if n.fract() == 0.0 { n } else { precision15(n) }));
     }
     let mut out = String::new();
     stringify(v, pretty, 0, &mut out)?;
@@ -706,6 +709,9 @@ fn f_match<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 fn f_contains<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
     let p = arg(&args, 1);
+    if p.is_undef() {
+        return Ok(Val::Undef);
+    }
     if let Some(r) = regex_of(&p) {
         return Ok(Val::Bool(r.regex.is_match(s)));
     }
@@ -879,8 +885,23 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
             return i64::from_str_radix(rest, radix).ok().map(|n| n as f64);
         }
     }
-    let v: Value = serde_json::from_str(t).ok()?;
-    v.as_f64()
+    let body = t.strip_prefix('-').unwrap_or(t);
+    let (mant, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = match mant.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (mant, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let ok = (digits(int) || (int.is_empty() && frac.is_some()))
+        && frac.is_none_or(digits)
+        && exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    if !ok || t != s {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 fn f_number<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {

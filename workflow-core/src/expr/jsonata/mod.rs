@@ -67,7 +67,12 @@ impl Bindings for serde_json::Map<String, Value> {
 pub struct Expr {
     source: String,
     root: parse::Node,
+    stack_budget: usize,
+    max_depth: usize,
 }
+
+/// Native stack an evaluation may use by default: half of tokio's 2 MiB worker stack.
+const DEFAULT_STACK_BUDGET: usize = 1 << 20;
 
 impl Expr {
     /// Parses `source` once.
@@ -76,7 +81,23 @@ impl Expr {
         Ok(Expr {
             source: source.to_string(),
             root,
+            stack_budget: DEFAULT_STACK_BUDGET,
+            max_depth: eval::MAX_DEPTH,
         })
+    }
+
+    /// Sets how many bytes of native stack an evaluation may use before it fails with
+    /// `U1001` (default 1 MiB). Raise it only on a thread with a larger stack.
+    /// Sets the evaluation nesting limit (JSONata's `depth` option); deeper evaluations fail
+    /// with `U1001`.
+    pub fn with_max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    pub fn with_stack_budget(mut self, bytes: usize) -> Self {
+        self.stack_budget = bytes;
+        self
     }
 
     pub fn source(&self) -> &str {
@@ -98,11 +119,15 @@ impl Expr {
         input: Option<&Value>,
         bindings: &dyn Bindings,
     ) -> Result<Option<Value>, JsonataError> {
+        let marker = 0u8;
         let ev = eval::Ev {
             bindings,
             depth: Cell::new(0),
             now: Cell::new(None),
             rng: Cell::new(0),
+            stack_base: &marker as *const u8 as usize,
+            stack_budget: self.stack_budget,
+            max_depth: self.max_depth,
         };
         let env = Rc::new(eval::Env::default());
         let input = match input {

@@ -48,8 +48,8 @@ fn binding_power(op: &str) -> u32 {
         "." => 75,
         "[" | "(" | "@" | "#" => 80,
         "{" => 70,
-        "]" | "}" | ")" | "," | ";" | ":" | "!" | "~" => 0,
-        "?" | "|" | ".." => 20,
+        "]" | "}" | ")" | "," | ";" | ":" | "!" | "~" | "|" => 0,
+        "?" | ".." => 20,
         "+" | "-" | "&" => 50,
         "*" | "/" | "%" | "**" => 60,
         "=" | "<" | ">" | "^" | "!=" | "<=" | ">=" | "~>" | "in" => 40,
@@ -1044,7 +1044,12 @@ impl Process {
                 )
             }
             Raw::Binary("~>", lhs, rhs) => {
-                Node::new(Kind::Apply(Box::new(self.node(*lhs)?), Box::new(self.node(*rhs)?)), pos)
+                let lhs = self.node(*lhs)?;
+                let rhs = self.node(*rhs)?;
+                let keep = lhs.keep_array || rhs.keep_array;
+                let mut node = Node::new(Kind::Apply(Box::new(lhs), Box::new(rhs)), pos);
+                node.keep_array = keep;
+                node
             }
             Raw::Binary(op, lhs, rhs) => {
                 let op = match op {

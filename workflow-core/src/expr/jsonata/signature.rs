@@ -70,21 +70,11 @@ impl Signature {
                     i += 1;
                     while i < chars.len() && chars[i] != ')' {
                         if chars[i] == '<' {
-                            // A choice with a type parameter, e.g. (a<n>o): skip it.
-                            let mut depth = 0;
-                            while i < chars.len() {
-                                if chars[i] == '<' {
-                                    depth += 1;
-                                } else if chars[i] == '>' {
-                                    depth -= 1;
-                                    if depth == 0 {
-                                        break;
-                                    }
-                                }
-                                i += 1;
-                            }
-                            i += 1;
-                            continue;
+                            return Err(JsonataError::new(
+                                "S0402",
+                                format!("Choice groups containing parameterized types are not supported: {text}"),
+                            )
+                            .at(i));
                         }
                         let Some(t) = expand(chars[i]) else {
                             return Err(JsonataError::new(
