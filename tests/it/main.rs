@@ -1,4 +1,5 @@
 //! Integration tests of the workflow workspace.
 
 mod asl_roundtrip;
+mod jsonata_differential;
 mod jsonata_suite;

@@ -37,7 +37,9 @@ pub(crate) fn partition<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Resu
 
 /// `$range(start, end, step)`: numbers from `start` to `end` inclusive.
 pub(crate) fn range<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let nums: Vec<Option<f64>> = (0..3).map(|i| args.get(i).and_then(|v| v.as_num())).collect();
+    let nums: Vec<Option<f64>> = (0..3)
+        .map(|i| args.get(i).and_then(|v| v.as_num()))
+        .collect();
     let (Some(start), Some(end), Some(step)) = (nums[0], nums[1], nums[2]) else {
         return Ok(Val::Undef);
     };

@@ -120,7 +120,11 @@ fn append<'a>(acc: Val<'a>, v: Val<'a>) -> Val<'a> {
     if v.is_undef() {
         return acc;
     }
-    let mut items = if acc.is_array() { acc.members() } else { vec![acc.clone()] };
+    let mut items = if acc.is_array() {
+        acc.members()
+    } else {
+        vec![acc.clone()]
+    };
     let was_seq = acc.is_seq() || !acc.is_array();
     if v.is_array() {
         items.extend(v.members());
@@ -141,7 +145,12 @@ fn flatten_into<'a>(out: &mut Vec<Val<'a>>, v: Val<'a>) {
 }
 
 impl<'a> Ev<'a> {
-    pub(crate) fn eval(&self, node: &'a Node, input: &Val<'a>, env: &Rc<Env<'a>>) -> Result<Val<'a>> {
+    pub(crate) fn eval(
+        &self,
+        node: &'a Node,
+        input: &Val<'a>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Val<'a>> {
         let depth = self.depth.get() + 1;
         let marker = 0u8;
         let here = &marker as *const u8 as usize;
@@ -163,10 +172,10 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        if let Some(group) = &node.group {
-            if !matches!(node.kind, Kind::Path { .. }) {
-                result = self.group(group, result, env)?;
-            }
+        if let Some(group) = &node.group
+            && !matches!(node.kind, Kind::Path { .. })
+        {
+            result = self.group(group, result, env)?;
         }
         Ok(unwrap_seq(result, node.keep_array))
     }
@@ -186,10 +195,17 @@ impl<'a> Ev<'a> {
                 if !input.is_undef() {
                     descendants(input, &mut out);
                 }
-                if out.len() == 1 { out.pop().unwrap_or(Val::Undef) } else { seq(out) }
+                if out.len() == 1 {
+                    out.pop().unwrap_or(Val::Undef)
+                } else {
+                    seq(out)
+                }
             }
             Kind::Placeholder => Val::Undef,
-            Kind::Path { steps, keep_singleton } => self.path(node, steps, *keep_singleton, input, env)?,
+            Kind::Path {
+                steps,
+                keep_singleton,
+            } => self.path(node, steps, *keep_singleton, input, env)?,
             Kind::Neg(inner) => {
                 let v = self.eval(inner, input, env)?;
                 match v {
@@ -199,7 +215,10 @@ impl<'a> Ev<'a> {
                         None => {
                             return type_error(
                                 "D1002",
-                                format!("Cannot negate a non-numeric value: {}", functions::display(&v)),
+                                format!(
+                                    "Cannot negate a non-numeric value: {}",
+                                    functions::display(&v)
+                                ),
                             );
                         }
                     },
@@ -229,8 +248,6 @@ impl<'a> Ev<'a> {
                 }))
             }
             Kind::Object(pairs) => {
-                let group = Group { pairs: Vec::new(), pos: node.pos };
-                let _ = group;
                 self.group_pairs(pairs, input.clone(), env, false, Vec::new())?
             }
             Kind::Block(items) => {
@@ -256,7 +273,11 @@ impl<'a> Ev<'a> {
                 env.bind(name, v.clone());
                 v
             }
-            Kind::Call { func, args, partial } => {
+            Kind::Call {
+                func,
+                args,
+                partial,
+            } => {
                 if *partial {
                     self.partial(func, args, input, env)?
                 } else {
@@ -268,7 +289,10 @@ impl<'a> Ev<'a> {
                 env: env.clone(),
                 input: input.clone(),
             })),
-            Kind::Transform(..) => Val::Func(Rc::new(Func::Transform { node, env: env.clone() })),
+            Kind::Transform(..) => Val::Func(Rc::new(Func::Transform {
+                node,
+                env: env.clone(),
+            })),
             Kind::Sort(terms) => {
                 let items = input.clone().into_seq();
                 seq(self.sort_vals(terms, items, env)?)
@@ -297,10 +321,11 @@ impl<'a> Ev<'a> {
 
     fn wildcard(&self, input: &Val<'a>) -> Val<'a> {
         let mut input = input.clone();
-        if let Val::Arr(a) = &input {
-            if a.outer && !a.items.is_empty() {
-                input = a.items[0].clone();
-            }
+        if let Val::Arr(a) = &input
+            && a.outer
+            && !a.items.is_empty()
+        {
+            input = a.items[0].clone();
         }
         let mut out = Vec::new();
         if input.is_array() {
@@ -326,10 +351,11 @@ impl<'a> Ev<'a> {
         env: &Rc<Env<'a>>,
     ) -> Result<Val<'a>> {
         // Fast path: plain field names over single objects, the common `$states.input.x`.
-        if !keep_singleton && node.group.is_none() {
-            if let Some(v) = self.simple_path(steps, input, env) {
-                return Ok(v);
-            }
+        if !keep_singleton
+            && node.group.is_none()
+            && let Some(v) = self.simple_path(steps, input, env)
+        {
+            return Ok(v);
         }
         let mut input_seq: Val<'a> = match input {
             v if v.is_array() && !matches!(steps[0].kind, Kind::Var(_)) => v.clone(),
@@ -345,7 +371,10 @@ impl<'a> Ev<'a> {
                     None => input_seq
                         .members()
                         .into_iter()
-                        .map(|v| Tuple { ctx: v, vars: Vec::new() })
+                        .map(|v| Tuple {
+                            ctx: v,
+                            vars: Vec::new(),
+                        })
                         .collect(),
                 };
                 tuples = Some(self.tuple_step(step, ts, env)?);
@@ -368,10 +397,8 @@ impl<'a> Ev<'a> {
                 return self.group_tuples(group, ts, env);
             }
             let v = seq(ts.into_iter().map(|t| t.ctx).collect());
-            if keep_singleton {
-                if let Val::Arr(a) = &v {
-                    a.keep.set(true);
-                }
+            if keep_singleton && let Val::Arr(a) = &v {
+                a.keep.set(true);
             }
             return Ok(v);
         }
@@ -391,7 +418,12 @@ impl<'a> Ev<'a> {
 
     /// Walks `a.b.c` where every step is a plain name (or a leading variable) and every value
     /// on the way is an object; `None` when the general algorithm is needed.
-    fn simple_path(&self, steps: &'a [Node], input: &Val<'a>, env: &Rc<Env<'a>>) -> Option<Val<'a>> {
+    fn simple_path(
+        &self,
+        steps: &'a [Node],
+        input: &Val<'a>,
+        env: &Rc<Env<'a>>,
+    ) -> Option<Val<'a>> {
         let mut cur = input.clone();
         for (i, step) in steps.iter().enumerate() {
             if !step.stages.is_empty()
@@ -405,7 +437,9 @@ impl<'a> Ev<'a> {
             cur = match &step.kind {
                 Kind::Var(name) if i == 0 && !name.is_empty() => self.variable(name, input, env),
                 Kind::Name(name) => match &cur {
-                    Val::Json(Value::Object(m)) => m.get(name.as_str()).map(Val::Json).unwrap_or(Val::Undef),
+                    Val::Json(Value::Object(m)) => {
+                        m.get(name.as_str()).map(Val::Json).unwrap_or(Val::Undef)
+                    }
                     Val::Obj(m) => m.get(name.as_str()).cloned().unwrap_or(Val::Undef),
                     Val::Undef => return Some(Val::Undef),
                     Val::Json(Value::Array(_)) | Val::Arr(_) | Val::Func(_) => return None,
@@ -427,7 +461,13 @@ impl<'a> Ev<'a> {
         Some(cur)
     }
 
-    fn step(&self, step: &'a Node, input: &[Val<'a>], env: &Rc<Env<'a>>, last: bool) -> Result<Val<'a>> {
+    fn step(
+        &self,
+        step: &'a Node,
+        input: &[Val<'a>],
+        env: &Rc<Env<'a>>,
+        last: bool,
+    ) -> Result<Val<'a>> {
         if let Kind::Sort(terms) = &step.kind {
             let mut result = seq(self.sort_vals(terms, input.to_vec(), env)?);
             for stage in &step.stages {
@@ -481,7 +521,11 @@ impl<'a> Ev<'a> {
             if res.is_undef() {
                 continue;
             }
-            let items = if res.is_array() { res.members() } else { vec![res] };
+            let items = if res.is_array() {
+                res.members()
+            } else {
+                vec![res]
+            };
             for (i, item) in items.into_iter().enumerate() {
                 let mut t = tuple.clone();
                 if let Some(focus) = &step.focus {
@@ -498,7 +542,12 @@ impl<'a> Ev<'a> {
         self.stages(&step.stages, out, env)
     }
 
-    fn stages(&self, stages: &'a [Stage], mut tuples: Vec<Tuple<'a>>, env: &Rc<Env<'a>>) -> Result<Vec<Tuple<'a>>> {
+    fn stages(
+        &self,
+        stages: &'a [Stage],
+        mut tuples: Vec<Tuple<'a>>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Vec<Tuple<'a>>> {
         for stage in stages {
             match stage {
                 Stage::Filter(f) => tuples = self.filter_tuples(f, tuples, env)?,
@@ -512,7 +561,12 @@ impl<'a> Ev<'a> {
         Ok(tuples)
     }
 
-    fn filter_tuples(&self, pred: &'a Node, input: Vec<Tuple<'a>>, env: &Rc<Env<'a>>) -> Result<Vec<Tuple<'a>>> {
+    fn filter_tuples(
+        &self,
+        pred: &'a Node,
+        input: Vec<Tuple<'a>>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Vec<Tuple<'a>>> {
         let len = input.len();
         if let Kind::Num(n) = pred.kind {
             let mut idx = n.floor();
@@ -536,28 +590,33 @@ impl<'a> Ev<'a> {
         Ok(out)
     }
 
-    pub(crate) fn filter(&self, pred: &'a Node, input: Val<'a>, env: &Rc<Env<'a>>) -> Result<Val<'a>> {
+    pub(crate) fn filter(
+        &self,
+        pred: &'a Node,
+        input: Val<'a>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Val<'a>> {
         let items = match &input {
             Val::Undef => Vec::new(),
             v if v.is_array() => v.members(),
             v => vec![v.clone()],
         };
         let len = items.len();
-        if let Kind::Num(n) = pred.kind {
-            if pred.predicate.is_empty() {
-                let mut idx = n.floor();
-                if idx < 0.0 {
-                    idx += len as f64;
-                }
-                if idx >= 0.0 && (idx as usize) < len {
-                    let item = items[idx as usize].clone();
-                    if item.is_array() {
-                        return Ok(item);
-                    }
-                    return Ok(seq(vec![item]));
-                }
-                return Ok(seq(Vec::new()));
+        if let Kind::Num(n) = pred.kind
+            && pred.predicate.is_empty()
+        {
+            let mut idx = n.floor();
+            if idx < 0.0 {
+                idx += len as f64;
             }
+            if idx >= 0.0 && (idx as usize) < len {
+                let item = items[idx as usize].clone();
+                if item.is_array() {
+                    return Ok(item);
+                }
+                return Ok(seq(vec![item]));
+            }
+            return Ok(seq(Vec::new()));
         }
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
@@ -569,7 +628,14 @@ impl<'a> Ev<'a> {
         Ok(seq(out))
     }
 
-    fn sort_key_cmp(&self, terms: &'a [SortTerm], a: &Tuple<'a>, b: &Tuple<'a>, env: &Rc<Env<'a>>, tuple: bool) -> Result<std::cmp::Ordering> {
+    fn sort_key_cmp(
+        &self,
+        terms: &'a [SortTerm],
+        a: &Tuple<'a>,
+        b: &Tuple<'a>,
+        env: &Rc<Env<'a>>,
+        tuple: bool,
+    ) -> Result<std::cmp::Ordering> {
         use std::cmp::Ordering;
         let mut comp = 0i32;
         for term in terms {
@@ -629,13 +695,30 @@ impl<'a> Ev<'a> {
         })
     }
 
-    fn sort_tuples(&self, terms: &'a [SortTerm], items: Vec<Tuple<'a>>, env: &Rc<Env<'a>>) -> Result<Vec<Tuple<'a>>> {
+    fn sort_tuples(
+        &self,
+        terms: &'a [SortTerm],
+        items: Vec<Tuple<'a>>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Vec<Tuple<'a>>> {
         self.sort_generic(items, |a, b| self.sort_key_cmp(terms, a, b, env, true))
     }
 
-    fn sort_vals(&self, terms: &'a [SortTerm], items: Vec<Val<'a>>, env: &Rc<Env<'a>>) -> Result<Vec<Val<'a>>> {
-        let tuples: Vec<Tuple<'a>> = items.into_iter().map(|v| Tuple { ctx: v, vars: Vec::new() }).collect();
-        let sorted = self.sort_generic(tuples, |a, b| self.sort_key_cmp(terms, a, b, env, false))?;
+    fn sort_vals(
+        &self,
+        terms: &'a [SortTerm],
+        items: Vec<Val<'a>>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Vec<Val<'a>>> {
+        let tuples: Vec<Tuple<'a>> = items
+            .into_iter()
+            .map(|v| Tuple {
+                ctx: v,
+                vars: Vec::new(),
+            })
+            .collect();
+        let sorted =
+            self.sort_generic(tuples, |a, b| self.sort_key_cmp(terms, a, b, env, false))?;
         Ok(sorted.into_iter().map(|t| t.ctx).collect())
     }
 
@@ -667,7 +750,12 @@ impl<'a> Ev<'a> {
         self.group_pairs(&group.pairs, input, env, false, Vec::new())
     }
 
-    fn group_tuples(&self, group: &'a Group, tuples: Vec<Tuple<'a>>, env: &Rc<Env<'a>>) -> Result<Val<'a>> {
+    fn group_tuples(
+        &self,
+        group: &'a Group,
+        tuples: Vec<Tuple<'a>>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Val<'a>> {
         self.group_pairs(&group.pairs, Val::Undef, env, true, tuples)
     }
 
@@ -688,15 +776,24 @@ impl<'a> Ev<'a> {
                 v => vec![v.clone()],
             }
             .into_iter()
-            .map(|v| Tuple { ctx: v, vars: Vec::new() })
+            .map(|v| Tuple {
+                ctx: v,
+                vars: Vec::new(),
+            })
             .collect();
             if v.is_empty() {
-                v.push(Tuple { ctx: Val::Undef, vars: Vec::new() });
+                v.push(Tuple {
+                    ctx: Val::Undef,
+                    vars: Vec::new(),
+                });
             }
             v
         };
         let items = if reduce && items.is_empty() {
-            vec![Tuple { ctx: Val::Undef, vars: Vec::new() }]
+            vec![Tuple {
+                ctx: Val::Undef,
+                vars: Vec::new(),
+            }]
         } else {
             items
         };
@@ -718,7 +815,10 @@ impl<'a> Ev<'a> {
                 let Some(key) = key.as_str() else {
                     return Err(JsonataError::new(
                         "T1003",
-                        format!("Key in object structure must evaluate to a string; got: {}", functions::display(&key)),
+                        format!(
+                            "Key in object structure must evaluate to a string; got: {}",
+                            functions::display(&key)
+                        ),
                     )
                     .at(k.pos));
                 };
@@ -746,7 +846,12 @@ impl<'a> Ev<'a> {
                 for t in &data[1..] {
                     merged.ctx = append(merged.ctx.clone(), t.ctx.clone());
                     for (name, v) in &t.vars {
-                        let cur = merged.vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or(Val::Undef);
+                        let cur = merged
+                            .vars
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or(Val::Undef);
                         merged.set(name, append(cur, v.clone()));
                     }
                 }
@@ -775,7 +880,14 @@ impl<'a> Ev<'a> {
         Ok(Val::Obj(Rc::new(result)))
     }
 
-    fn binary(&self, op: BinOp, lhs: &'a Node, rhs: &'a Node, input: &Val<'a>, env: &Rc<Env<'a>>) -> Result<Val<'a>> {
+    fn binary(
+        &self,
+        op: BinOp,
+        lhs: &'a Node,
+        rhs: &'a Node,
+        input: &Val<'a>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Val<'a>> {
         match op {
             BinOp::And => {
                 let l = self.eval(lhs, input, env)?;
@@ -804,7 +916,10 @@ impl<'a> Ev<'a> {
                 if !l.is_undef() && ln.is_none() {
                     return Err(JsonataError::new(
                         "T2001",
-                        format!("The left side of the {} operator must evaluate to a number", op.symbol()),
+                        format!(
+                            "The left side of the {} operator must evaluate to a number",
+                            op.symbol()
+                        ),
                     )
                     .at(lhs.pos)
                     .token(op.symbol()));
@@ -812,7 +927,10 @@ impl<'a> Ev<'a> {
                 if !r.is_undef() && rn.is_none() {
                     return Err(JsonataError::new(
                         "T2002",
-                        format!("The right side of the {} operator must evaluate to a number", op.symbol()),
+                        format!(
+                            "The right side of the {} operator must evaluate to a number",
+                            op.symbol()
+                        ),
                     )
                     .at(rhs.pos)
                     .token(op.symbol()));
@@ -827,8 +945,11 @@ impl<'a> Ev<'a> {
                     BinOp::Div => a / b,
                     _ => a % b,
                 };
-                if !v.is_finite() && op != BinOp::Div {
-                    return Err(JsonataError::new("D1001", format!("Number out of range: {v}")));
+                if v.is_infinite() && op != BinOp::Div {
+                    return Err(JsonataError::new(
+                        "D1001",
+                        format!("Number out of range: {v}"),
+                    ));
                 }
                 Val::Num(v)
             }
@@ -840,7 +961,8 @@ impl<'a> Ev<'a> {
                 Val::Bool(if op == BinOp::Eq { eq } else { !eq })
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let comparable = |v: &Val<'_>| v.is_undef() || v.as_num().is_some() || v.as_str().is_some();
+                let comparable =
+                    |v: &Val<'_>| v.is_undef() || v.as_num().is_some() || v.as_str().is_some();
                 if !comparable(&l) || !comparable(&r) {
                     return Err(JsonataError::new(
                         "T2010",
@@ -892,20 +1014,26 @@ impl<'a> Ev<'a> {
                     return Ok(Val::Bool(false));
                 }
                 let items = if r.is_array() { r.members() } else { vec![r] };
-                Val::Bool(items.iter().any(|i| !i.is_array() && !i.is_object() && deep_equal(i, &l)))
+                Val::Bool(
+                    items
+                        .iter()
+                        .any(|i| !i.is_array() && !i.is_object() && deep_equal(i, &l)),
+                )
             }
             BinOp::Range => {
                 if !l.is_undef() && !l.as_num().is_some_and(|n| n.fract() == 0.0) {
                     return Err(JsonataError::new(
                         "T2003",
-                        "The left side of the range operator (..) must evaluate to an integer".into(),
+                        "The left side of the range operator (..) must evaluate to an integer"
+                            .into(),
                     )
                     .at(lhs.pos));
                 }
                 if !r.is_undef() && !r.as_num().is_some_and(|n| n.fract() == 0.0) {
                     return Err(JsonataError::new(
                         "T2004",
-                        "The right side of the range operator (..) must evaluate to an integer".into(),
+                        "The right side of the range operator (..) must evaluate to an integer"
+                            .into(),
                     )
                     .at(rhs.pos));
                 }
@@ -937,12 +1065,22 @@ impl<'a> Ev<'a> {
         Ok(res)
     }
 
-    fn apply_op(&self, lhs: &'a Node, rhs: &'a Node, input: &Val<'a>, env: &Rc<Env<'a>>) -> Result<Val<'a>> {
+    fn apply_op(
+        &self,
+        lhs: &'a Node,
+        rhs: &'a Node,
+        input: &Val<'a>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Val<'a>> {
         let l = self.eval(lhs, input, env)?;
-        if let Kind::Call { func, args, partial: false } = &rhs.kind {
-            if rhs.predicate.is_empty() {
-                return self.call(func, args, input, env, Some(l));
-            }
+        if let Kind::Call {
+            func,
+            args,
+            partial: false,
+        } = &rhs.kind
+        {
+            // As in jsonata-js, a predicate on the called function is not applied here.
+            return self.call(func, args, input, env, Some(l));
         }
         let f = self.eval(rhs, input, env)?;
         if !f.is_func() {
@@ -986,7 +1124,13 @@ impl<'a> Ev<'a> {
         })
     }
 
-    fn partial(&self, func: &'a Node, args: &'a [Node], input: &Val<'a>, env: &Rc<Env<'a>>) -> Result<Val<'a>> {
+    fn partial(
+        &self,
+        func: &'a Node,
+        args: &'a [Node],
+        input: &Val<'a>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<Val<'a>> {
         let f = self.eval(func, input, env)?;
         if !f.is_func() {
             return Err(not_a_function(func, &f, env, "T1008"));
@@ -999,13 +1143,24 @@ impl<'a> Ev<'a> {
                 values.push(Some(self.eval(a, input, env)?));
             }
         }
-        Ok(Val::Func(Rc::new(Func::Partial { func: f, args: values })))
+        Ok(Val::Func(Rc::new(Func::Partial {
+            func: f,
+            args: values,
+        })))
     }
 
     /// Applies a function value to arguments, trampolining tail calls of lambdas.
-    pub(crate) fn apply(&self, f: &Val<'a>, args: Vec<Val<'a>>, input: &Val<'a>, pos: usize) -> Result<Val<'a>> {
+    pub(crate) fn apply(
+        &self,
+        f: &Val<'a>,
+        args: Vec<Val<'a>>,
+        input: &Val<'a>,
+        pos: usize,
+    ) -> Result<Val<'a>> {
         let Val::Func(func) = f else {
-            return Err(JsonataError::new("T1006", "Attempted to invoke a non-function".into()).at(pos));
+            return Err(
+                JsonataError::new("T1006", "Attempted to invoke a non-function".into()).at(pos),
+            );
         };
         let mut func = func.clone();
         let mut args = args;
@@ -1020,7 +1175,11 @@ impl<'a> Ev<'a> {
                 .at(pos));
             }
             match &*func {
-                Func::Lambda { def, env, input: captured } => {
+                Func::Lambda {
+                    def,
+                    env,
+                    input: captured,
+                } => {
                     let call_args = std::mem::take(&mut args);
                     let call_args = match &def.signature {
                         Some(sig) => functions::validate(sig, call_args, captured, "lambda")?,
@@ -1035,7 +1194,10 @@ impl<'a> Ev<'a> {
                         TailResult::Value(v) => return Ok(v),
                         TailResult::Call(next, next_args) => {
                             let Val::Func(n) = next else {
-                                return Err(JsonataError::new("T1006", "Attempted to invoke a non-function".into()));
+                                return Err(JsonataError::new(
+                                    "T1006",
+                                    "Attempted to invoke a non-function".into(),
+                                ));
                             };
                             func = n;
                             args = next_args;
@@ -1043,10 +1205,14 @@ impl<'a> Ev<'a> {
                     }
                 }
                 Func::Builtin(b) => {
-                    let args = functions::validate(&b.signature, args, input, b.name).map_err(|e| e.token(b.name))?;
+                    let args = functions::validate(&b.signature, args, input, b.name)
+                        .map_err(|e| e.token(b.name))?;
                     return (b.imp)(self, args, input).map_err(|e| e.token(b.name));
                 }
-                Func::Partial { func: inner, args: bound } => {
+                Func::Partial {
+                    func: inner,
+                    args: bound,
+                } => {
                     let mut supplied = args.into_iter();
                     let full: Vec<Val<'a>> = bound
                         .iter()
@@ -1079,7 +1245,11 @@ impl<'a> Ev<'a> {
         let plain = node.predicate.is_empty() && node.group.is_none() && !node.keep_array;
         if plain {
             match &node.kind {
-                Kind::Call { func, args, partial: false } => {
+                Kind::Call {
+                    func,
+                    args,
+                    partial: false,
+                } => {
                     let f = self.eval(func, input, env)?;
                     if !f.is_func() {
                         return Err(not_a_function(func, &f, env, "T1006").at(node.pos));
@@ -1124,8 +1294,14 @@ impl<'a> Ev<'a> {
         }
         let clone = deep_clone(&arg);
         let matches = self.eval(pattern, &clone, env)?;
-        let matches = if matches.is_array() { matches.members() } else if matches.is_undef() { Vec::new() } else { vec![matches] };
-        let mut edits: Vec<(*const Obj<'a>, Vec<(String, Val<'a>)>, Vec<String>)> = Vec::new();
+        let matches = if matches.is_array() {
+            matches.members()
+        } else if matches.is_undef() {
+            Vec::new()
+        } else {
+            vec![matches]
+        };
+        let mut edits: Vec<Edit<'a>> = Vec::new();
         for m in &matches {
             let Val::Obj(o) = m else { continue };
             let upd = self.eval(update, m, env)?;
@@ -1147,7 +1323,11 @@ impl<'a> Ev<'a> {
             if let Some(d) = delete {
                 let del = self.eval(d, m, env)?;
                 if !del.is_undef() {
-                    let items = if del.is_array() { del.members() } else { vec![del.clone()] };
+                    let items = if del.is_array() {
+                        del.members()
+                    } else {
+                        vec![del.clone()]
+                    };
                     for i in items {
                         match i.as_str() {
                             Some(s) => dels.push(s.to_string()),
@@ -1171,6 +1351,9 @@ impl<'a> Ev<'a> {
     }
 }
 
+/// A transform's edit of one matched object: its identity, updates and deletions.
+type Edit<'a> = (*const Obj<'a>, Vec<(String, Val<'a>)>, Vec<String>);
+
 enum TailResult<'a> {
     Value(Val<'a>),
     Call(Val<'a>, Vec<Val<'a>>),
@@ -1185,16 +1368,21 @@ fn not_a_function<'a>(func: &Node, _f: &Val<'a>, _env: &Rc<Env<'a>>, code: &str)
         Kind::Var(n) => Some(n.clone()),
         _ => None,
     };
-    if let (Kind::Path { .. }, Some(n)) = (&func.kind, &name) {
-        if functions::builtin(n).is_some() {
-            let code = if code == "T1008" { "T1007" } else { "T1005" };
-            return JsonataError::new(
-                code,
-                format!("Attempted to invoke a non-function. Did you mean ${n}?"),
-            )
+    if let (Kind::Path { .. }, Some(n)) = (&func.kind, &name)
+        && functions::builtin(n).is_some()
+    {
+        let code = if code == "T1008" { "T1007" } else { "T1005" };
+        return JsonataError::new(
+            code,
+            format!("Attempted to invoke a non-function. Did you mean ${n}?"),
+        )
+        .at(func.pos)
+        .token(n.clone());
+    }
+    if name.as_deref() == Some("eval") {
+        return JsonataError::new(code, "$eval is not supported by Step Functions".into())
             .at(func.pos)
-            .token(n.clone());
-        }
+            .token("eval");
     }
     let message = if code == "T1008" {
         "Attempted to partially apply a non-function"
@@ -1311,17 +1499,24 @@ pub(crate) fn cmp_utf16(a: &str, b: &str) -> std::cmp::Ordering {
 /// A deep copy into owned objects, so that a transform can find its matches by identity.
 fn deep_clone<'a>(v: &Val<'a>) -> Val<'a> {
     match v {
-        v if v.is_object() => Val::Obj(Rc::new(v.entries().into_iter().map(|(k, v)| (k, deep_clone(&v))).collect())),
+        v if v.is_object() => Val::Obj(Rc::new(
+            v.entries()
+                .into_iter()
+                .map(|(k, v)| (k, deep_clone(&v)))
+                .collect(),
+        )),
         v if v.is_array() => array(v.members().iter().map(deep_clone).collect()),
         other => other.scalar(),
     }
 }
 
-#[allow(clippy::type_complexity)]
-fn rebuild<'a>(v: &Val<'a>, edits: &[(*const Obj<'a>, Vec<(String, Val<'a>)>, Vec<String>)]) -> Val<'a> {
+fn rebuild<'a>(v: &Val<'a>, edits: &[Edit<'a>]) -> Val<'a> {
     match v {
         Val::Obj(o) => {
-            let mut map: Obj<'a> = o.iter().map(|(k, v)| (k.clone(), rebuild(v, edits))).collect();
+            let mut map: Obj<'a> = o
+                .iter()
+                .map(|(k, v)| (k.clone(), rebuild(v, edits)))
+                .collect();
             for (ptr, sets, dels) in edits {
                 if std::ptr::eq(*ptr, Rc::as_ptr(o)) {
                     for (k, v) in sets {
@@ -1343,4 +1538,3 @@ fn rebuild<'a>(v: &Val<'a>, edits: &[(*const Obj<'a>, Vec<(String, Val<'a>)>, Ve
         other => other.clone(),
     }
 }
-

@@ -5,7 +5,10 @@ use super::eval::Ev;
 use super::value::{Val, string};
 
 fn todo_error(name: &str) -> JsonataError {
-    JsonataError::new("D3100", format!("${name} with a picture string is not supported yet"))
+    JsonataError::new(
+        "D3100",
+        format!("${name} with a picture string is not supported yet"),
+    )
 }
 
 pub(crate) fn format_number<'a>(_: &Ev<'a>, _args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
@@ -28,7 +31,9 @@ pub(crate) fn format_base<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Re
     if !(2.0..=36.0).contains(&radix) {
         return Err(JsonataError::new(
             "D3100",
-            format!("The radix of the formatBase function must be between 2 and 36.  It was given {radix}"),
+            format!(
+                "The radix of the formatBase function must be between 2 and 36.  It was given {radix}"
+            ),
         ));
     }
     let radix = radix as u32;
@@ -96,12 +101,21 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(s, f) {
             return Some(dt.timestamp_millis());
         }
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
             return Some(dt.and_utc().timestamp_millis());
         }
@@ -112,10 +126,10 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     if let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d") {
         return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
     }
-    if s.len() == 4 {
-        if let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01-01"), "%Y-%m-%d") {
-            return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
-        }
+    if s.len() == 4
+        && let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01-01"), "%Y-%m-%d")
+    {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
     }
     None
 }

@@ -142,15 +142,29 @@ fn number_result<'a>(n: f64) -> Result<Val<'a>> {
     if n.is_finite() {
         Ok(Val::Num(n))
     } else {
-        Err(JsonataError::new("D1001", format!("Number out of range: {n}")))
+        Err(JsonataError::new(
+            "D1001",
+            format!("Number out of range: {n}"),
+        ))
     }
 }
 
 /// Validates arguments against a signature: fills context arguments, wraps single values
 /// where arrays are expected, and reports mismatches as T0410/T0411/T0412.
-pub(crate) fn validate<'a>(sig: &Signature, args: Vec<Val<'a>>, context: &Val<'a>, name: &str) -> Result<Vec<Val<'a>>> {
+pub(crate) fn validate<'a>(
+    sig: &Signature,
+    args: Vec<Val<'a>>,
+    context: &Val<'a>,
+    name: &str,
+) -> Result<Vec<Val<'a>>> {
     // Assign arguments to parameters with backtracking: how many each consumes.
-    fn assign(sig: &Signature, args: &[Val<'_>], pi: usize, ai: usize, counts: &mut Vec<usize>) -> bool {
+    fn assign(
+        sig: &Signature,
+        args: &[Val<'_>],
+        pi: usize,
+        ai: usize,
+        counts: &mut Vec<usize>,
+    ) -> bool {
         if pi == sig.params.len() {
             return ai == args.len();
         }
@@ -159,8 +173,18 @@ pub(crate) fn validate<'a>(sig: &Signature, args: Vec<Val<'a>>, context: &Val<'a
             let t = v.type_sym();
             t == 'm' || p.types.contains(t) || (p.types.contains('a') && p.types.len() == 1)
         };
-        let max = if p.variadic { args.len() - ai } else { 1.min(args.len() - ai) };
-        let min = if p.variadic { 1 } else if p.optional || p.context { 0 } else { 1 };
+        let max = if p.variadic {
+            args.len() - ai
+        } else {
+            1.min(args.len() - ai)
+        };
+        let min = if p.variadic {
+            1
+        } else if p.optional || p.context {
+            0
+        } else {
+            1
+        };
         let mut n = max;
         loop {
             if n < min {
@@ -214,7 +238,10 @@ pub(crate) fn validate<'a>(sig: &Signature, args: Vec<Val<'a>>, context: &Val<'a
                 if t != 'm' && !p.types.contains(t) && p.types != "a" {
                     return Err(JsonataError::new(
                         "T0411",
-                        format!("Context value is not a compatible type with argument {} of function \"{name}\"", pi + 1),
+                        format!(
+                            "Context value is not a compatible type with argument {} of function \"{name}\"",
+                            pi + 1
+                        ),
                     ));
                 }
                 out.push(wrap_param(p, context.clone(), pi, name)?);
@@ -231,7 +258,12 @@ pub(crate) fn validate<'a>(sig: &Signature, args: Vec<Val<'a>>, context: &Val<'a
     Ok(out)
 }
 
-fn wrap_param<'a>(p: &super::signature::Param, v: Val<'a>, pi: usize, name: &str) -> Result<Val<'a>> {
+fn wrap_param<'a>(
+    p: &super::signature::Param,
+    v: Val<'a>,
+    pi: usize,
+    name: &str,
+) -> Result<Val<'a>> {
     if p.types != "a" || v.is_undef() {
         return Ok(v);
     }
@@ -248,7 +280,10 @@ fn wrap_param<'a>(p: &super::signature::Param, v: Val<'a>, pi: usize, name: &str
                 };
                 return Err(JsonataError::new(
                     "T0412",
-                    format!("Argument {} of function {name} must be an array of {what}", pi + 1),
+                    format!(
+                        "Argument {} of function {name} must be an array of {what}",
+                        pi + 1
+                    ),
                 ));
             }
         }
@@ -267,7 +302,11 @@ pub(crate) fn js_number(n: f64) -> String {
         return "NaN".into();
     }
     if n.is_infinite() {
-        return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let e = format!("{:e}", n.abs());
     let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
@@ -301,7 +340,7 @@ pub(crate) fn js_number(n: f64) -> String {
             out.push_str(&digits[1..]);
         }
         out.push('e');
-        out.push(if point - 1 >= 0 { '+' } else { '-' });
+        out.push(if point > 0 { '+' } else { '-' });
         out.push_str(&(point - 1).abs().to_string());
     }
     out
@@ -344,13 +383,24 @@ pub(crate) fn stringify(v: &Val<'_>, pretty: bool, indent: usize, out: &mut Stri
         Val::Undef => out.push_str("null"),
         Val::Func(_) => out.push_str("\"\""),
         v if v.is_null() => out.push_str("null"),
-        v if v.as_bool().is_some() => out.push_str(if v.as_bool() == Some(true) { "true" } else { "false" }),
+        v if v.as_bool().is_some() => out.push_str(if v.as_bool() == Some(true) {
+            "true"
+        } else {
+            "false"
+        }),
         v if v.as_num().is_some() => {
             let n = v.as_num().unwrap_or(0.0);
             if !n.is_finite() {
-                return Err(JsonataError::new("D1001", format!("Number out of range: {n}")));
+                return Err(JsonataError::new(
+                    "D1001",
+                    format!("Number out of range: {n}"),
+                ));
             }
-            out.push_str(&js_number(if n.fract() == 0.0 { n } else { precision15(n) }));
+            out.push_str(&js_number(if n.fract() == 0.0 {
+                n
+            } else {
+                precision15(n)
+            }));
         }
         v if v.as_str().is_some() => write_json_string(out, v.as_str().unwrap_or("")),
         v if v.is_array() => {
@@ -463,17 +513,37 @@ fn f_count<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 }
 
 fn f_max<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let nums: Vec<f64> = arg(&args, 0).members().iter().filter_map(|v| v.as_num()).collect();
-    Ok(nums.into_iter().reduce(f64::max).map(Val::Num).unwrap_or(Val::Undef))
+    let nums: Vec<f64> = arg(&args, 0)
+        .members()
+        .iter()
+        .filter_map(|v| v.as_num())
+        .collect();
+    Ok(nums
+        .into_iter()
+        .reduce(f64::max)
+        .map(Val::Num)
+        .unwrap_or(Val::Undef))
 }
 
 fn f_min<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let nums: Vec<f64> = arg(&args, 0).members().iter().filter_map(|v| v.as_num()).collect();
-    Ok(nums.into_iter().reduce(f64::min).map(Val::Num).unwrap_or(Val::Undef))
+    let nums: Vec<f64> = arg(&args, 0)
+        .members()
+        .iter()
+        .filter_map(|v| v.as_num())
+        .collect();
+    Ok(nums
+        .into_iter()
+        .reduce(f64::min)
+        .map(Val::Num)
+        .unwrap_or(Val::Undef))
 }
 
 fn f_average<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let nums: Vec<f64> = arg(&args, 0).members().iter().filter_map(|v| v.as_num()).collect();
+    let nums: Vec<f64> = arg(&args, 0)
+        .members()
+        .iter()
+        .filter_map(|v| v.as_num())
+        .collect();
     if nums.is_empty() {
         return Ok(Val::Undef);
     }
@@ -494,17 +564,10 @@ fn f_string<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> 
     Ok(Val::Str(Rc::from(string_of(&a, pretty)?.as_str())))
 }
 
-/// Characters of `s` as UTF-16 code units, to index like JavaScript.
-fn utf16(s: &str) -> Vec<u16> {
-    s.encode_utf16().collect()
-}
-
-fn from_utf16(units: &[u16]) -> String {
-    String::from_utf16_lossy(units)
-}
-
 fn f_substring<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let chars: Vec<char> = s.chars().collect();
     let len = chars.len() as f64;
     let mut start = num(&args, 1).unwrap_or(0.0);
@@ -521,7 +584,10 @@ fn f_substring<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a
         }
         None => len,
     };
-    let (a, b) = (start.floor().max(0.0) as usize, end.floor().max(0.0) as usize);
+    let (a, b) = (
+        start.floor().max(0.0) as usize,
+        end.floor().max(0.0) as usize,
+    );
     if a >= b {
         return Ok(string(""));
     }
@@ -529,7 +595,9 @@ fn f_substring<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a
 }
 
 fn f_substring_before<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let chars = text(&args, 1).unwrap_or("");
     Ok(string(match s.find(chars) {
         Some(i) => &s[..i],
@@ -538,7 +606,9 @@ fn f_substring_before<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result
 }
 
 fn f_substring_after<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let chars = text(&args, 1).unwrap_or("");
     Ok(string(match s.find(chars) {
         Some(i) => &s[i + chars.len()..],
@@ -547,19 +617,27 @@ fn f_substring_after<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<
 }
 
 fn f_lowercase<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    Ok(text(&args, 0).map(|s| string(&s.to_lowercase())).unwrap_or(Val::Undef))
+    Ok(text(&args, 0)
+        .map(|s| string(&s.to_lowercase()))
+        .unwrap_or(Val::Undef))
 }
 
 fn f_uppercase<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    Ok(text(&args, 0).map(|s| string(&s.to_uppercase())).unwrap_or(Val::Undef))
+    Ok(text(&args, 0)
+        .map(|s| string(&s.to_uppercase()))
+        .unwrap_or(Val::Undef))
 }
 
 fn f_length<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    Ok(text(&args, 0).map(|s| Val::Num(s.chars().count() as f64)).unwrap_or(Val::Undef))
+    Ok(text(&args, 0)
+        .map(|s| Val::Num(s.chars().count() as f64))
+        .unwrap_or(Val::Undef))
 }
 
 fn f_trim<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
@@ -577,7 +655,9 @@ fn f_trim<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 }
 
 fn f_pad<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let width = num(&args, 1).unwrap_or(0.0);
     let pad = match text(&args, 2) {
         Some(p) if !p.is_empty() => p,
@@ -589,7 +669,11 @@ fn f_pad<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
         return Ok(string(s));
     }
     let padding: String = pad.chars().cycle().take(target - len).collect();
-    Ok(string(&if width > 0.0 { format!("{s}{padding}") } else { format!("{padding}{s}") }))
+    Ok(string(&if width > 0.0 {
+        format!("{s}{padding}")
+    } else {
+        format!("{padding}{s}")
+    }))
 }
 
 fn regex_of(v: &Val<'_>) -> Option<Arc<RegexLit>> {
@@ -604,8 +688,14 @@ fn regex_of(v: &Val<'_>) -> Option<Arc<RegexLit>> {
 
 /// The match object JSONata gives for a regex match: `{match, index, groups, next}`; the
 /// index counts UTF-16 code units, like JavaScript.
-pub(crate) fn regex_match_object<'a>(r: &Arc<RegexLit>, arg: &Val<'a>, from: usize) -> Result<Val<'a>> {
-    let Some(s) = arg.as_str() else { return Ok(Val::Undef) };
+pub(crate) fn regex_match_object<'a>(
+    r: &Arc<RegexLit>,
+    arg: &Val<'a>,
+    from: usize,
+) -> Result<Val<'a>> {
+    let Some(s) = arg.as_str() else {
+        return Ok(Val::Undef);
+    };
     let text: Rc<str> = Rc::from(s);
     match_at(r, &text, from)
 }
@@ -617,17 +707,26 @@ fn match_at<'a>(r: &Arc<RegexLit>, text: &Rc<str>, from: usize) -> Result<Val<'a
     let Some(caps) = r.regex.captures_at(text, from) else {
         return Ok(Val::Undef);
     };
-    let Some(m) = caps.get(0) else { return Ok(Val::Undef) };
+    let Some(m) = caps.get(0) else {
+        return Ok(Val::Undef);
+    };
     let mut obj: Obj<'a> = IndexMap::new();
     obj.insert("match".into(), string(m.as_str()));
-    obj.insert("index".into(), Val::Num(utf16_len(&text[..m.start()]) as f64));
+    obj.insert(
+        "index".into(),
+        Val::Num(utf16_len(&text[..m.start()]) as f64),
+    );
     let groups: Vec<Val<'a>> = caps
         .iter()
         .skip(1)
         .map(|g| string(g.map(|g| g.as_str()).unwrap_or("")))
         .collect();
     obj.insert("groups".into(), array(groups));
-    let next_from = if m.end() == m.start() { m.end() + next_char_len(text, m.end()) } else { m.end() };
+    let next_from = if m.end() == m.start() {
+        m.end() + next_char_len(text, m.end())
+    } else {
+        m.end()
+    };
     obj.insert(
         "next".into(),
         Val::Func(Rc::new(Func::Native(NativeFn::MatchNext {
@@ -651,7 +750,11 @@ pub(crate) fn native<'a>(_: &Ev<'a>, n: &NativeFn<'a>) -> Result<Val<'a>> {
 }
 
 /// All non-overlapping matches of a regex, as (start, end, groups) in byte offsets.
-fn all_matches<'s>(r: &regex::Regex, s: &'s str, limit: Option<usize>) -> Result<Vec<regex::Captures<'s>>> {
+fn all_matches<'s>(
+    r: &regex::Regex,
+    s: &'s str,
+    limit: Option<usize>,
+) -> Result<Vec<regex::Captures<'s>>> {
     let mut out = Vec::new();
     for caps in r.captures_iter(s) {
         if limit.is_some_and(|l| out.len() >= l) {
@@ -668,25 +771,22 @@ fn all_matches<'s>(r: &regex::Regex, s: &'s str, limit: Option<usize>) -> Result
     Ok(out)
 }
 
-fn limit_arg(args: &[Val<'_>], i: usize, code: &str, fname: &str) -> Result<Option<usize>> {
-    match num(args, i) {
-        None => Ok(None),
-        Some(n) if n < 0.0 => Err(JsonataError::new(
-            code,
-            format!("Fourth argument of {fname} function must evaluate to a positive number"),
-        )),
-        Some(n) => Ok(Some(n.floor() as usize)),
-    }
-}
-
 fn f_match<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let Some(r) = regex_of(&arg(&args, 1)) else {
-        return Err(JsonataError::new("T0410", "Argument 2 of function \"match\" does not match function signature".into()));
+        return Err(JsonataError::new(
+            "T0410",
+            "Argument 2 of function \"match\" does not match function signature".into(),
+        ));
     };
     let limit = match num(&args, 2) {
         Some(n) if n < 0.0 => {
-            return Err(JsonataError::new("D3040", "Third argument of match function must evaluate to a positive number".into()));
+            return Err(JsonataError::new(
+                "D3040",
+                "Third argument of match function must evaluate to a positive number".into(),
+            ));
         }
         Some(n) => Some(n.floor() as usize),
         None => None,
@@ -699,7 +799,12 @@ fn f_match<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
         obj.insert("index".into(), Val::Num(utf16_len(&s[..m.start()]) as f64));
         obj.insert(
             "groups".into(),
-            array(caps.iter().skip(1).map(|g| string(g.map(|g| g.as_str()).unwrap_or(""))).collect()),
+            array(
+                caps.iter()
+                    .skip(1)
+                    .map(|g| string(g.map(|g| g.as_str()).unwrap_or("")))
+                    .collect(),
+            ),
         );
         out.push(Val::Obj(Rc::new(obj)));
     }
@@ -707,7 +812,9 @@ fn f_match<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 }
 
 fn f_contains<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let p = arg(&args, 1);
     if p.is_undef() {
         return Ok(Val::Undef);
@@ -764,15 +871,23 @@ fn expand_replacement(rep: &str, caps: &regex::Captures<'_>) -> String {
 }
 
 fn f_replace<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let pattern = arg(&args, 1);
     let replacement = arg(&args, 2);
     if pattern.as_str() == Some("") {
-        return Err(JsonataError::new("D3010", "Second argument of replace function cannot be an empty string".into()));
+        return Err(JsonataError::new(
+            "D3010",
+            "Second argument of replace function cannot be an empty string".into(),
+        ));
     }
     let limit = match num(&args, 3) {
         Some(n) if n < 0.0 => {
-            return Err(JsonataError::new("D3011", "Fourth argument of replace function must evaluate to a positive number".into()));
+            return Err(JsonataError::new(
+                "D3011",
+                "Fourth argument of replace function must evaluate to a positive number".into(),
+            ));
         }
         Some(n) => Some(n.floor() as usize),
         None => None,
@@ -794,7 +909,9 @@ fn f_replace<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val
         out.push_str(rest);
         return Ok(string(&out));
     }
-    let Some(r) = regex_of(&pattern) else { return Ok(Val::Undef) };
+    let Some(r) = regex_of(&pattern) else {
+        return Ok(Val::Undef);
+    };
     let matches = all_matches(&r.regex, s, limit)?;
     let mut out = String::new();
     let mut last = 0;
@@ -809,7 +926,12 @@ fn f_replace<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val
             obj.insert("index".into(), Val::Num(utf16_len(&s[..m.start()]) as f64));
             obj.insert(
                 "groups".into(),
-                array(caps.iter().skip(1).map(|g| string(g.map(|g| g.as_str()).unwrap_or(""))).collect()),
+                array(
+                    caps.iter()
+                        .skip(1)
+                        .map(|g| string(g.map(|g| g.as_str()).unwrap_or("")))
+                        .collect(),
+                ),
             );
             let res = ev.apply(&replacement, vec![Val::Obj(Rc::new(obj))], input, 0)?;
             match res.as_str() {
@@ -817,7 +939,10 @@ fn f_replace<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val
                 None => {
                     return Err(JsonataError::new(
                         "D3012",
-                        format!("Attempted to replace a matched string with a non-string value: {}", display(&res)),
+                        format!(
+                            "Attempted to replace a matched string with a non-string value: {}",
+                            display(&res)
+                        ),
                     ));
                 }
             }
@@ -829,10 +954,15 @@ fn f_replace<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val
 }
 
 fn f_split<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let limit = match num(&args, 2) {
         Some(n) if n < 0.0 => {
-            return Err(JsonataError::new("D3020", "Third argument of split function must evaluate to a positive number".into()));
+            return Err(JsonataError::new(
+                "D3020",
+                "Third argument of split function must evaluate to a positive number".into(),
+            ));
         }
         Some(n) => Some(n.floor() as usize),
         None => None,
@@ -871,7 +1001,11 @@ fn f_join<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
         return Ok(Val::Undef);
     }
     let sep = text(&args, 1).unwrap_or("");
-    let parts: Vec<String> = a.members().iter().map(|v| v.as_str().unwrap_or("").to_string()).collect();
+    let parts: Vec<String> = a
+        .members()
+        .iter()
+        .map(|v| v.as_str().unwrap_or("").to_string())
+        .collect();
     Ok(string(&parts.join(sep)))
 }
 
@@ -880,7 +1014,14 @@ fn f_join<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 /// Parses a string as JSONata's `$number` does (JSON number syntax, plus hex/octal/binary).
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
-    for (prefix, radix) in [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)] {
+    for (prefix, radix) in [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ] {
         if let Some(rest) = t.strip_prefix(prefix) {
             return i64::from_str_radix(rest, radix).ok().map(|n| n as f64);
         }
@@ -915,10 +1056,10 @@ fn f_number<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> 
     if let Some(b) = a.as_bool() {
         return Ok(Val::Num(if b { 1.0 } else { 0.0 }));
     }
-    if let Some(s) = a.as_str() {
-        if let Some(n) = parse_number(s) {
-            return Ok(Val::Num(n));
-        }
+    if let Some(s) = a.as_str()
+        && let Some(n) = parse_number(s)
+    {
+        return Ok(Val::Num(n));
     }
     Err(JsonataError::new(
         "D3030",
@@ -949,7 +1090,10 @@ fn f_sqrt<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     match num(&args, 0) {
         Some(n) if n < 0.0 => Err(JsonataError::new(
             "D3060",
-            format!("The sqrt function cannot be applied to a negative number: {}", js_number(n)),
+            format!(
+                "The sqrt function cannot be applied to a negative number: {}",
+                js_number(n)
+            ),
         )),
         _ => unary_num(&args, f64::sqrt),
     }
@@ -963,7 +1107,11 @@ fn f_power<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     if !r.is_finite() {
         return Err(JsonataError::new(
             "D3061",
-            format!("The power function has resulted in a value that cannot be represented as a JSON number: base={}, exponent={}", js_number(b), js_number(e)),
+            format!(
+                "The power function has resulted in a value that cannot be represented as a JSON number: base={}, exponent={}",
+                js_number(b),
+                js_number(e)
+            ),
         ));
     }
     Ok(Val::Num(r))
@@ -983,7 +1131,9 @@ pub(crate) fn round_half_even(n: f64, precision: i32) -> f64 {
 }
 
 fn f_round<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(n) = num(&args, 0) else { return Ok(Val::Undef) };
+    let Some(n) = num(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let p = num(&args, 1).unwrap_or(0.0) as i32;
     number_result(round_half_even(n, p))
 }
@@ -995,7 +1145,9 @@ fn f_boolean<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>>
 }
 
 fn f_not<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    Ok(truthy(&arg(&args, 0)).map(|b| Val::Bool(!b)).unwrap_or(Val::Undef))
+    Ok(truthy(&arg(&args, 0))
+        .map(|b| Val::Bool(!b))
+        .unwrap_or(Val::Undef))
 }
 
 fn f_exists<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
@@ -1022,7 +1174,12 @@ fn f_map<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a>
     let items = a.members();
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let r = ev.apply(&f, hof_args(&f, [item.clone(), Val::Num(i as f64), a.clone()]), input, 0)?;
+        let r = ev.apply(
+            &f,
+            hof_args(&f, [item.clone(), Val::Num(i as f64), a.clone()]),
+            input,
+            0,
+        )?;
         if !r.is_undef() {
             out.push(r);
         }
@@ -1038,7 +1195,12 @@ fn f_filter<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<
     let f = arg(&args, 1);
     let mut out = Vec::new();
     for (i, item) in a.members().iter().enumerate() {
-        let r = ev.apply(&f, hof_args(&f, [item.clone(), Val::Num(i as f64), a.clone()]), input, 0)?;
+        let r = ev.apply(
+            &f,
+            hof_args(&f, [item.clone(), Val::Num(i as f64), a.clone()]),
+            input,
+            0,
+        )?;
         if truthy(&r).unwrap_or(false) {
             out.push(item.clone());
         }
@@ -1057,7 +1219,12 @@ fn f_single<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<
         let ok = if f.is_undef() {
             true
         } else {
-            let r = ev.apply(&f, hof_args(&f, [item.clone(), Val::Num(i as f64), a.clone()]), input, 0)?;
+            let r = ev.apply(
+                &f,
+                hof_args(&f, [item.clone(), Val::Num(i as f64), a.clone()]),
+                input,
+                0,
+            )?;
             truthy(&r).unwrap_or(false)
         };
         if ok {
@@ -1073,7 +1240,8 @@ fn f_single<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<
     found.ok_or_else(|| {
         JsonataError::new(
             "D3139",
-            "The $single() function expected exactly 1 matching result.  Instead it matched 0.".into(),
+            "The $single() function expected exactly 1 matching result.  Instead it matched 0."
+                .into(),
         )
     })
 }
@@ -1091,7 +1259,8 @@ fn f_reduce<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<
     if arity < 2 {
         return Err(JsonataError::new(
             "D3050",
-            "The second argument of reduce function must be a function with at least two arguments".into(),
+            "The second argument of reduce function must be a function with at least two arguments"
+                .into(),
         ));
     }
     let items = a.members();
@@ -1121,7 +1290,12 @@ fn f_sift<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a
     let f = arg(&args, 1);
     let mut out: Obj<'a> = IndexMap::new();
     for (k, v) in o.entries() {
-        let r = ev.apply(&f, hof_args(&f, [v.clone(), string(&k), o.clone()]), input, 0)?;
+        let r = ev.apply(
+            &f,
+            hof_args(&f, [v.clone(), string(&k), o.clone()]),
+            input,
+            0,
+        )?;
         if truthy(&r).unwrap_or(false) {
             out.insert(k, v);
         }
@@ -1151,7 +1325,11 @@ fn f_each<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a
 fn f_zip<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     let arrays: Vec<Vec<Val<'a>>> = args.iter().map(|a| a.members()).collect();
     let n = arrays.iter().map(Vec::len).min().unwrap_or(0);
-    Ok(array((0..n).map(|i| array(arrays.iter().map(|a| a[i].clone()).collect())).collect()))
+    Ok(array(
+        (0..n)
+            .map(|i| array(arrays.iter().map(|a| a[i].clone()).collect()))
+            .collect(),
+    ))
 }
 
 fn f_sort<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a>> {
@@ -1175,7 +1353,9 @@ fn f_sort<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a
         }
         let sorted = ev.sort_generic(items, |x, y| {
             Ok(if all_num {
-                x.as_num().partial_cmp(&y.as_num()).unwrap_or(std::cmp::Ordering::Equal)
+                x.as_num()
+                    .partial_cmp(&y.as_num())
+                    .unwrap_or(std::cmp::Ordering::Equal)
             } else {
                 cmp_utf16(x.as_str().unwrap_or(""), y.as_str().unwrap_or(""))
             })
@@ -1345,17 +1525,24 @@ fn f_distinct<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>
 }
 
 fn f_error<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let message = text(&args, 0).unwrap_or("$error() function evaluated").to_string();
+    let message = text(&args, 0)
+        .unwrap_or("$error() function evaluated")
+        .to_string();
     Err(JsonataError::new("D3137", message))
 }
 
 fn f_assert<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     let a = arg(&args, 0);
     let Some(ok) = a.as_bool() else {
-        return Err(JsonataError::new("T0410", "Argument 1 of function \"assert\" does not match function signature".into()));
+        return Err(JsonataError::new(
+            "T0410",
+            "Argument 1 of function \"assert\" does not match function signature".into(),
+        ));
     };
     if !ok {
-        let message = text(&args, 1).unwrap_or("$assert() statement failed").to_string();
+        let message = text(&args, 1)
+            .unwrap_or("$assert() statement failed")
+            .to_string();
         return Err(JsonataError::new("D3141", message));
     }
     Ok(Val::Undef)
@@ -1382,7 +1569,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -1417,15 +1608,21 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 
 fn f_base64encode<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     // JavaScript's btoa works on Latin-1 code points; JSONata passes the string through.
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let bytes: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
     Ok(string(&base64_encode(&bytes)))
 }
 
 fn f_base64decode<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     let bytes = base64_decode(s).unwrap_or_default();
-    Ok(string(&bytes.iter().map(|&b| b as char).collect::<String>()))
+    Ok(string(
+        &bytes.iter().map(|&b| b as char).collect::<String>(),
+    ))
 }
 
 fn percent_encode(s: &str, keep: &str) -> Result<String> {
@@ -1466,25 +1663,40 @@ fn percent_decode(s: &str, reserved: &str) -> Option<String> {
 }
 
 fn url_error(s: &str) -> JsonataError {
-    JsonataError::new("D3140", format!("Malformed URL passed to ${s}(): the string is not valid"))
+    JsonataError::new(
+        "D3140",
+        format!("Malformed URL passed to ${s}(): the string is not valid"),
+    )
 }
 
 fn f_encode_url_component<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     Ok(string(&percent_encode(s, "")?))
 }
 
 fn f_encode_url<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
     Ok(string(&percent_encode(s, ";,/?:@&=+$#[]")?))
 }
 
 fn f_decode_url_component<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
-    percent_decode(s, "").map(|d| string(&d)).ok_or_else(|| url_error("decodeUrlComponent"))
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
+    percent_decode(s, "")
+        .map(|d| string(&d))
+        .ok_or_else(|| url_error("decodeUrlComponent"))
 }
 
 fn f_decode_url<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let Some(s) = text(&args, 0) else { return Ok(Val::Undef) };
-    percent_decode(s, ";,/?:@&=+$#").map(|d| string(&d)).ok_or_else(|| url_error("decodeUrl"))
+    let Some(s) = text(&args, 0) else {
+        return Ok(Val::Undef);
+    };
+    percent_decode(s, ";,/?:@&=+$#")
+        .map(|d| string(&d))
+        .ok_or_else(|| url_error("decodeUrl"))
 }

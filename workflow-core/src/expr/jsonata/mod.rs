@@ -147,7 +147,7 @@ impl Expr {
         let result = ev.eval(&self.root, &input, &env)?;
         let result = eval::unwrap_seq(result, false);
         match &result {
-            value::Val::Num(n) if !n.is_finite() => Err(JsonataError::new(
+            value::Val::Num(n) if n.is_infinite() => Err(JsonataError::new(
                 "D1001",
                 format!("Number out of range: {n}"),
             )),

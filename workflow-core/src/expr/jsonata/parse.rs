@@ -10,7 +10,15 @@ use super::error::JsonataError;
 use super::signature::Signature;
 
 /// Nesting limit of the parser and of the tree pass; deeper input is an error, not a crash.
-const MAX_PARSE_DEPTH: usize = 200;
+const MAX_PARSE_DEPTH: usize = 500;
+
+/// Native stack the parser may use (frames are large in debug builds).
+const PARSE_STACK_BUDGET: usize = 512 << 10;
+
+fn stack_address() -> usize {
+    let marker = 0u8;
+    &marker as *const u8 as usize
+}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -87,8 +95,7 @@ impl<'s> Lexer<'s> {
             while self.pos < chars.len() && chars[self.pos].is_whitespace() {
                 self.pos += 1;
             }
-            if self.pos + 1 < chars.len() && chars[self.pos] == '/' && chars[self.pos + 1] == '*'
-            {
+            if self.pos + 1 < chars.len() && chars[self.pos] == '/' && chars[self.pos + 1] == '*' {
                 let start = self.pos;
                 self.pos += 2;
                 loop {
@@ -185,7 +192,10 @@ impl<'s> Lexer<'s> {
             }
             if self.pos >= chars.len() {
                 self.pos = start - 1;
-                return Err(self.err("S0105", "Quoted property name must be terminated with a backquote (`)".into()));
+                return Err(self.err(
+                    "S0105",
+                    "Quoted property name must be terminated with a backquote (`)".into(),
+                ));
             }
             let name: String = chars[start..self.pos].iter().collect();
             self.pos += 1;
@@ -199,7 +209,9 @@ impl<'s> Lexer<'s> {
         while self.pos < chars.len() {
             let ch = chars[self.pos];
             if ch.is_whitespace()
-                || OPERATORS.iter().any(|op| op.len() == 1 && op.starts_with(ch))
+                || OPERATORS
+                    .iter()
+                    .any(|op| op.len() == 1 && op.starts_with(ch))
                 || ch == '"'
                 || ch == '\''
                 || ch == '`'
@@ -274,22 +286,21 @@ impl<'s> Lexer<'s> {
                         if (0xD800..0xDC00).contains(&code)
                             && chars.get(self.pos + 1) == Some(&'\\')
                             && chars.get(self.pos + 2) == Some(&'u')
+                            && let Some(low) =
+                                hex(self.pos + 3).filter(|l| (0xDC00..0xE000).contains(l))
                         {
-                            if let Some(low) = hex(self.pos + 3).filter(|l| (0xDC00..0xE000).contains(l)) {
-                                let cp = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                                out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
-                                self.pos += 6;
-                                self.pos += 1;
-                                continue;
-                            }
+                            let cp = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                            out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+                            self.pos += 6;
+                            self.pos += 1;
+                            continue;
                         }
                         out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
                     }
                     other => {
-                        return Err(self.err(
-                            "S0103",
-                            format!("Unsupported escape sequence: \\{other}"),
-                        ));
+                        return Err(
+                            self.err("S0103", format!("Unsupported escape sequence: \\{other}"))
+                        );
                     }
                 }
                 self.pos += 1;
@@ -305,7 +316,10 @@ impl<'s> Lexer<'s> {
             }
         }
         self.pos = start;
-        Err(self.err("S0101", "String literal must be terminated by a matching quote".into()))
+        Err(self.err(
+            "S0101",
+            "String literal must be terminated by a matching quote".into(),
+        ))
     }
 
     fn number(&mut self) -> Result<Token, JsonataError> {
@@ -341,7 +355,9 @@ impl<'s> Lexer<'s> {
         let n: f64 = text.parse().unwrap_or(f64::NAN);
         self.pos = i;
         if !n.is_finite() {
-            return Err(JsonataError::new("S0102", format!("Number out of range: {text}")).at(start));
+            return Err(
+                JsonataError::new("S0102", format!("Number out of range: {text}")).at(start),
+            );
         }
         Ok(Token {
             tok: Tok::Num(n),
@@ -400,6 +416,7 @@ struct Parser<'s> {
     lexer: Lexer<'s>,
     token: Token,
     depth: usize,
+    stack_base: usize,
 }
 
 fn tok_text(t: &Tok) -> String {
@@ -424,7 +441,10 @@ impl Parser<'_> {
             if !matches {
                 let got = tok_text(&self.token.tok);
                 let err = if self.token.tok == Tok::End {
-                    JsonataError::new("S0203", format!("Expected \"{id}\" before end of expression"))
+                    JsonataError::new(
+                        "S0203",
+                        format!("Expected \"{id}\" before end of expression"),
+                    )
                 } else {
                     JsonataError::new("S0202", format!("Expected \"{id}\", got \"{got}\""))
                 };
@@ -453,7 +473,9 @@ impl Parser<'_> {
 
     fn expression(&mut self, rbp: u32) -> Result<RawNode, JsonataError> {
         self.depth += 1;
-        if self.depth > MAX_PARSE_DEPTH {
+        if self.depth > MAX_PARSE_DEPTH
+            || self.stack_base.abs_diff(stack_address()) > PARSE_STACK_BUDGET
+        {
             return Err(
                 JsonataError::new("S0208", "Expression is nested too deeply".into())
                     .at(self.token.pos),
@@ -600,10 +622,10 @@ impl Parser<'_> {
                     }
                 }
                 self.advance(Some(")"))?;
-                if let Raw::Name(n) = &lhs.raw {
-                    if n == "function" || n == "λ" {
-                        return self.lambda(args, pos);
-                    }
+                if let Raw::Name(n) = &lhs.raw
+                    && (n == "function" || n == "λ")
+                {
+                    return self.lambda(args, pos);
                 }
                 Raw::Call(lhs, args)
             }
@@ -798,7 +820,6 @@ pub(crate) enum Stage {
 #[derive(Debug)]
 pub(crate) struct Group {
     pub pairs: Vec<(Node, Node)>,
-    pub pos: usize,
 }
 
 #[derive(Debug)]
@@ -832,7 +853,10 @@ pub(crate) enum Kind {
     Wildcard,
     Descendant,
     Placeholder,
-    Path { steps: Vec<Node>, keep_singleton: bool },
+    Path {
+        steps: Vec<Node>,
+        keep_singleton: bool,
+    },
     Neg(Box<Node>),
     Binary(BinOp, Box<Node>, Box<Node>),
     Apply(Box<Node>, Box<Node>),
@@ -893,22 +917,25 @@ pub(crate) fn parse(source: &str) -> Result<Node, JsonataError> {
         lexer,
         token,
         depth: 0,
+        stack_base: stack_address(),
     };
     let tree = parser.expression(0)?;
     if parser.token.tok != Tok::End {
         let got = tok_text(&parser.token.tok);
-        return Err(JsonataError::new(
-            "S0201",
-            format!("Syntax error: \"{got}\""),
-        )
-        .at(parser.token.pos));
+        return Err(
+            JsonataError::new("S0201", format!("Syntax error: \"{got}\"")).at(parser.token.pos),
+        );
     }
-    let mut cx = Process { depth: 0 };
+    let mut cx = Process {
+        depth: 0,
+        stack_base: stack_address(),
+    };
     cx.node(tree)
 }
 
 struct Process {
     depth: usize,
+    stack_base: usize,
 }
 
 fn into_path(node: Node) -> (Vec<Node>, bool, usize) {
@@ -928,8 +955,12 @@ fn into_path(node: Node) -> (Vec<Node>, bool, usize) {
 impl Process {
     fn node(&mut self, r: RawNode) -> Result<Node, JsonataError> {
         self.depth += 1;
-        if self.depth > MAX_PARSE_DEPTH {
-            return Err(JsonataError::new("S0208", "Expression is nested too deeply".into()).at(r.pos));
+        if self.depth > MAX_PARSE_DEPTH
+            || self.stack_base.abs_diff(stack_address()) > PARSE_STACK_BUDGET
+        {
+            return Err(
+                JsonataError::new("S0208", "Expression is nested too deeply".into()).at(r.pos),
+            );
         }
         let res = self.node_inner(r);
         self.depth -= 1;
@@ -1025,15 +1056,15 @@ impl Process {
                     }
                     keep |= step.keep_array;
                 }
-                if let Some(first) = steps.first_mut() {
-                    if matches!(first.kind, Kind::Array(_)) {
-                        first.cons_array = true;
-                    }
+                if let Some(first) = steps.first_mut()
+                    && matches!(first.kind, Kind::Array(_))
+                {
+                    first.cons_array = true;
                 }
-                if let Some(last) = steps.last_mut() {
-                    if matches!(last.kind, Kind::Array(_)) {
-                        last.cons_array = true;
-                    }
+                if let Some(last) = steps.last_mut()
+                    && matches!(last.kind, Kind::Array(_))
+                {
+                    last.cons_array = true;
                 }
                 Node::new(
                     Kind::Path {
@@ -1077,7 +1108,10 @@ impl Process {
                         .at(pos));
                     }
                 };
-                Node::new(Kind::Binary(op, Box::new(self.node(*lhs)?), Box::new(self.node(*rhs)?)), pos)
+                Node::new(
+                    Kind::Binary(op, Box::new(self.node(*lhs)?), Box::new(self.node(*rhs)?)),
+                    pos,
+                )
             }
             Raw::Predicate(lhs, rhs) => {
                 let mut result = self.node(*lhs)?;
@@ -1118,7 +1152,6 @@ impl Process {
                 }
                 result.group = Some(Box::new(Group {
                     pairs: self.pairs(pairs)?,
-                    pos,
                 }));
                 result
             }
@@ -1153,7 +1186,8 @@ impl Process {
                     if !step.stages.is_empty() || !step.predicate.is_empty() {
                         return Err(JsonataError::new(
                             "S0215",
-                            "A context variable binding must precede any predicates on a step".into(),
+                            "A context variable binding must precede any predicates on a step"
+                                .into(),
                         )
                         .at(pos));
                     }
@@ -1236,7 +1270,9 @@ impl Process {
                 ),
                 pos,
             ),
-            Raw::Bind(name, value) => Node::new(Kind::Bind(name, Box::new(self.node(*value)?)), pos),
+            Raw::Bind(name, value) => {
+                Node::new(Kind::Bind(name, Box::new(self.node(*value)?)), pos)
+            }
             Raw::Transform(p, u, d) => Node::new(
                 Kind::Transform(
                     Box::new(self.node(*p)?),

@@ -14,7 +14,6 @@ use serde_json::Value;
 
 use super::eval::Env;
 use super::parse::{LambdaDef, RegexLit};
-use super::signature::Signature;
 
 #[derive(Clone, Debug)]
 pub(crate) enum Val<'a> {
@@ -89,14 +88,6 @@ impl<'a> Func<'a> {
             Func::Partial { args, .. } => args.iter().filter(|a| a.is_none()).count(),
             Func::Chain(..) | Func::Regex(_) | Func::Transform { .. } => 1,
             Func::Native(_) => 0,
-        }
-    }
-
-    pub(crate) fn signature(&self) -> Option<&Signature> {
-        match self {
-            Func::Lambda { def, .. } => def.signature.as_ref(),
-            Func::Builtin(b) => Some(&b.signature),
-            _ => None,
         }
     }
 }
@@ -218,14 +209,6 @@ impl<'a> Val<'a> {
             Val::Arr(a) => a.items.len(),
             Val::Json(Value::Array(items)) => items.len(),
             _ => 0,
-        }
-    }
-
-    pub(crate) fn at(&self, index: usize) -> Val<'a> {
-        match self {
-            Val::Arr(a) => a.items.get(index).cloned().unwrap_or(Val::Undef),
-            Val::Json(Value::Array(items)) => items.get(index).map(Val::Json).unwrap_or(Val::Undef),
-            _ => Val::Undef,
         }
     }
 
