@@ -24,7 +24,7 @@ use super::task::{
     lambda_error_cause, lambda_invoke_result,
 };
 use crate::asl::QueryLanguage;
-use crate::expr::{ErrorName, EvalError};
+use crate::expr::{ErrorName, EvalError, jsonata};
 
 pub(crate) type FrameId = usize;
 
@@ -2610,6 +2610,16 @@ impl Execution {
                             fid,
                             format!(
                                 "The JSONata expression '{}' specified for the field '{field}' returned nothing (undefined).",
+                                expr.source()
+                            ),
+                            Some(field.clone()),
+                        ));
+                    }
+                    Err(e) if e.code == jsonata::UNSUPPORTED_RESULT => {
+                        return Err(self.query_error(
+                            fid,
+                            format!(
+                                "The JSONata expression '{}' specified for the field '{field}' returned an unsupported result type.",
                                 expr.source()
                             ),
                             Some(field.clone()),

@@ -62,7 +62,17 @@ pub(crate) fn range<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<V
         out.push(Val::Num(v));
         i += 1.0;
     }
-    Ok(array(out))
+    // A sequence, as AWS's function returns it: one number comes back unwrapped (recorded in
+    // the conformance corpus). No recording shows an empty range; it stays an empty array
+    // rather than turning into "nothing".
+    if out.is_empty() {
+        return Ok(array(out));
+    }
+    Ok(Val::Arr(std::rc::Rc::new(super::value::Arr {
+        items: out,
+        seq: true,
+        ..Default::default()
+    })))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -151,10 +151,18 @@ impl Expr {
                 "D1001",
                 format!("Number out of range: {n}"),
             )),
+            // A function is no JSON value; AWS reports "an unsupported result type".
+            value::Val::Func(_) => Err(JsonataError::new(
+                UNSUPPORTED_RESULT,
+                "the expression returned a function, which is not a JSON value".to_string(),
+            )),
             _ => Ok(result.to_json()),
         }
     }
 }
+
+/// The error code of an expression whose result is not a JSON value (a function).
+pub const UNSUPPORTED_RESULT: &str = "WF0001";
 
 fn input_root<'a>(input: &value::Val<'a>) -> Option<value::Val<'a>> {
     match input {

@@ -95,6 +95,7 @@ fn range() {
     assert_eq!(ok("$range(0, 10, 2)"), json!([0, 2, 4, 6, 8, 10]));
     assert_eq!(ok("$range(5, 1, -2)"), json!([5, 3, 1]));
     assert_eq!(ok("$range(1, 0, 1)"), json!([]));
+    assert_eq!(ok("$range(1, 9, 9)"), json!(1));
     assert_eq!(err("$range(1, 5, 0)").code, "States.QueryEvaluationError");
 }
 
