@@ -5,4 +5,5 @@ mod asl_validate;
 mod cli;
 mod conformance;
 mod oracles;
+mod store;
 mod tasks;
