@@ -287,7 +287,8 @@ fn failed_commit_changes_nothing(store: &dyn Store) {
     let mut redrive_running = good();
     redrive_running.redrive = Some(t0());
 
-    let cases: Vec<(&str, Transition, fn(&StoreError) -> bool)> = vec![
+    type Expected = fn(&StoreError) -> bool;
+    let cases: Vec<(&str, Transition, Expected)> = vec![
         ("gap", gap, |e| {
             matches!(
                 e,
