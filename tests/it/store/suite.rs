@@ -34,6 +34,7 @@ on_both_backends!(
     redrive_reopens_a_closed_execution,
     activity_tasks_queue,
     concurrent_commits_keep_each_execution_in_order,
+    a_bad_commit_among_concurrent_ones_fails_alone,
     engine_events_round_trip,
 );
 
@@ -869,6 +870,32 @@ fn concurrent_commits_keep_each_execution_in_order(store: &dyn Store) {
         assert_eq!(
             store.history(arn, &HistoryQuery::default()).unwrap(),
             events(1..=120)
+        );
+    }
+}
+
+fn a_bad_commit_among_concurrent_ones_fails_alone(store: &dyn Store) {
+    // With SQLite, concurrent commits share transactions; a bad one must not take the others
+    // with it, nor leave a trace.
+    let arns: Vec<String> = (0..8).map(|i| started(store, &format!("e{i}"))).collect();
+    std::thread::scope(|scope| {
+        for arn in &arns {
+            scope.spawn(move || {
+                for n in 0..30u64 {
+                    let mut bad = step(arn, n + 1..=n + 1);
+                    bad.events.push(event(n + 3));
+                    let err = store.commit(bad).unwrap_err();
+                    assert!(matches!(err, StoreError::EventOutOfOrder { .. }), "{err}");
+                    store.commit(step(arn, n + 1..=n + 1)).unwrap();
+                }
+            });
+        }
+    });
+    for arn in &arns {
+        assert_eq!(store.execution(arn).unwrap().unwrap().event_count, 30);
+        assert_eq!(
+            store.history(arn, &HistoryQuery::default()).unwrap(),
+            events(1..=30)
         );
     }
 }

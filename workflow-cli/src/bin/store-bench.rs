@@ -100,8 +100,7 @@ fn transition(arn: &str, n: u64, snapshot: &[u8]) -> Transition {
     }
 }
 
-/// Runs `writers` threads committing for `seconds`; returns commits made and per-commit
-/// latencies.
+/// Runs `writers` threads committing for `seconds` and prints the rates and latencies.
 fn measure(store: &dyn Store, label: &str, writers: usize, seconds: f64) -> anyhow::Result<()> {
     let snapshot: Vec<u8> = (0..500).map(|i| b'a' + (i % 26) as u8).collect();
     let arns: Vec<String> = (0..writers)
@@ -160,9 +159,7 @@ fn measure(store: &dyn Store, label: &str, writers: usize, seconds: f64) -> anyh
             .get(((latencies.len() as f64 - 1.0) * p) as usize)
             .map_or(0.0, |d| d.as_secs_f64() * 1e6)
     };
-    println!(
-        "{}",
-        json!({
+    emit(&json!({
             "backend": label,
             "writers": writers,
             "seconds": seconds,
@@ -172,8 +169,14 @@ fn measure(store: &dyn Store, label: &str, writers: usize, seconds: f64) -> anyh
             "events_per_sec": (commits * EVENTS_PER_COMMIT as f64 / seconds).round(),
             "latency_p50_us": percentile(0.5).round(),
             "latency_p99_us": percentile(0.99).round(),
-        })
-    );
+    }))
+}
+
+/// Prints one JSON line; a closed stdout is an error, not a panic.
+fn emit(line: &serde_json::Value) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()?;
     Ok(())
 }
 
@@ -201,10 +204,7 @@ fn main() -> anyhow::Result<()> {
 
 fn run(args: &Args, dir: &Path) -> anyhow::Result<()> {
     let rate = fsync_rate(dir, args.seconds.min(2.0))?;
-    println!(
-        "{}",
-        json!({"measure": "fsync", "block_bytes": 4096, "per_sec": rate.round()})
-    );
+    emit(&json!({"measure": "fsync", "block_bytes": 4096, "per_sec": rate.round()}))?;
     for &writers in &args.writers {
         // A fresh file per measurement, so earlier runs do not grow the tables.
         let path = dir.join(format!("store-{writers}.db"));
