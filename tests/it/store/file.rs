@@ -175,3 +175,45 @@ fn a_missing_directory_is_an_error() {
     let err = SqliteStore::open(dir.path().join("no/such/dir/store.db")).unwrap_err();
     assert!(matches!(err, StoreError::Open { .. }), "{err}");
 }
+
+#[test]
+fn two_handles_on_one_file_share_it() {
+    // As two processes would: one hosts the execution, the other answers its task tokens.
+    let dir = TempDir::new("shared");
+    let path = dir.path().join("store.db");
+    let host = SqliteStore::open(&path).unwrap();
+    let other = SqliteStore::open(&path).unwrap();
+    let arn = started(&host, "run");
+    let tokens: Vec<NewTaskToken> = (0..50)
+        .map(|i| NewTaskToken {
+            token: format!("t{i}"),
+            state_name: "S".into(),
+        })
+        .collect();
+    host.commit(Transition {
+        tokens_waiting: tokens,
+        ..step(&arn, 1..=1)
+    })
+    .unwrap();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for n in 2..=200u64 {
+                host.commit(step(&arn, n..=n)).unwrap();
+            }
+        });
+        scope.spawn(|| {
+            for i in 0..50 {
+                let token = format!("t{i}");
+                assert_eq!(
+                    other.task_token(&token).unwrap().unwrap().execution_arn,
+                    arn
+                );
+                other
+                    .post_message(&arn, Message::TaskHeartbeat { token }, at(i))
+                    .unwrap();
+            }
+        });
+    });
+    assert_eq!(host.inbox(&arn).unwrap().len(), 50);
+    assert_eq!(other.execution(&arn).unwrap().unwrap().event_count, 200);
+}

@@ -9,7 +9,7 @@ use super::{
     ActivityTask, Committed, DueExecution, EventRecord, ExecutionFilter, ExecutionRecord,
     ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, Message, NewActivityTask,
     NewExecution, Page, Started, StateMachineRecord, Store, StoreError, TaskTokenRecord,
-    TokenStatus, Transition,
+    TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
 };
 
 /// A store that keeps everything in memory; nothing survives the process. Every method takes
@@ -56,38 +56,6 @@ impl MemoryStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// Checks that `events` continue a history of `count` events one id at a time.
-pub(super) fn check_event_ids(
-    execution_arn: &str,
-    count: u64,
-    events: &[EventRecord],
-) -> Result<(), StoreError> {
-    for (offset, event) in events.iter().enumerate() {
-        let expected = count + offset as u64 + 1;
-        if event.id != expected {
-            return Err(StoreError::EventOutOfOrder {
-                execution_arn: execution_arn.to_owned(),
-                expected,
-                found: event.id,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Parses a page token made by [`page_token`].
-pub(super) fn parse_page_token(token: &str) -> Result<u64, StoreError> {
-    token
-        .parse::<u64>()
-        .map_err(|_| StoreError::InvalidPageToken {
-            token: token.to_owned(),
-        })
-}
-
-pub(super) fn page_token(seq: u64) -> String {
-    seq.to_string()
 }
 
 impl Store for MemoryStore {

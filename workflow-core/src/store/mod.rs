@@ -652,3 +652,35 @@ pub struct ActivityTask {
     pub execution_arn: String,
     pub created: DateTime<Utc>,
 }
+
+/// Checks that `events` continue a history of `count` events one id at a time.
+fn check_event_ids(
+    execution_arn: &str,
+    count: u64,
+    events: &[EventRecord],
+) -> Result<(), StoreError> {
+    for (offset, event) in events.iter().enumerate() {
+        let expected = count + offset as u64 + 1;
+        if event.id != expected {
+            return Err(StoreError::EventOutOfOrder {
+                execution_arn: execution_arn.to_owned(),
+                expected,
+                found: event.id,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Parses a page token made by [`page_token`].
+fn parse_page_token(token: &str) -> Result<u64, StoreError> {
+    token
+        .parse::<u64>()
+        .map_err(|_| StoreError::InvalidPageToken {
+            token: token.to_owned(),
+        })
+}
+
+fn page_token(seq: u64) -> String {
+    seq.to_string()
+}

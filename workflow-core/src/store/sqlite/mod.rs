@@ -22,12 +22,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params};
 
-use super::memory::{check_event_ids, page_token, parse_page_token};
 use super::{
     ActivityTask, Committed, DueExecution, EventRecord, ExecutionFilter, ExecutionRecord,
     ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, MachineType, Message,
     NewExecution, Page, Started, StateMachineRecord, Store, StoreError, TaskTokenRecord,
-    TokenStatus, Transition,
+    TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
 };
 use writer::Writer;
 
