@@ -7,4 +7,5 @@ mod conformance;
 mod jsonata_differential;
 mod jsonata_suite;
 mod oracles;
+mod store;
 mod tasks;

@@ -6,3 +6,4 @@
 pub mod asl;
 pub mod exec;
 pub mod expr;
+pub mod store;
