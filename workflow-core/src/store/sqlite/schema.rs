@@ -147,13 +147,19 @@ pub(super) fn check_file(path: &Path) -> Result<(), StoreError> {
         Ok(_) => {}
     }
     // Read-only: whatever the file is, this cannot change it.
-    let conn = Connection::open_with_flags(
+    let found = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|error| open_error(path, error))?;
-    let found = content(&conn).map_err(|error| open_error(path, error))?;
-    check_content(path, found)
+    .and_then(|conn| content(&conn));
+    match found {
+        Ok(found) => check_content(path, found),
+        // A process died in the middle of a write and left a hot journal or WAL that only a
+        // writer can roll back. SQLite recovers it when the file is opened for writing, and
+        // `migrate` checks the header again inside its write transaction.
+        Err(error) if error.sqlite_error_code() == Some(ErrorCode::ReadOnly) => Ok(()),
+        Err(error) => Err(open_error(path, error)),
+    }
 }
 
 fn check_content(path: &Path, found: Content) -> Result<(), StoreError> {
