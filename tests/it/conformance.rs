@@ -105,6 +105,7 @@ fn engine(express: bool) -> Engine {
             "snf_role_arn"
         }
         .into(),
+        store: None,
     })
 }
 

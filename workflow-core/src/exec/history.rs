@@ -213,6 +213,10 @@ pub enum Details {
     MapRunStarted {
         map_run_arn: String,
     },
+    /// `ExecutionRedriven`.
+    Redriven {
+        redrive_count: u32,
+    },
     EvaluationFailed {
         state: Arc<str>,
         error: String,
@@ -446,6 +450,7 @@ impl HistoryEvent {
             Details::MapStateStarted { length } => json!({"length": length}),
             Details::MapIteration { name, index } => json!({"name": &**name, "index": index}),
             Details::MapRunStarted { map_run_arn } => json!({"mapRunArn": map_run_arn}),
+            Details::Redriven { redrive_count } => json!({"redriveCount": redrive_count}),
             Details::EvaluationFailed {
                 state,
                 error,

@@ -7,6 +7,8 @@
 
 mod clock;
 mod compile;
+mod driver;
+mod durable;
 mod history;
 mod run;
 mod scope;
@@ -30,8 +32,10 @@ pub use task::{
 };
 
 use crate::asl::{self, Code, Diagnostic, pointer_push};
+use crate::store::{self, InboxMessage, Message, NewExecution, Store, StoreError};
 use compile::{FunctionName, Kind};
-use run::{Command, Execution, ExecutionMeta, Invoker, PAYLOAD_LIMIT, Plan};
+use driver::{Durable, drive};
+use run::{Execution, ExecutionMeta, Invoker, PAYLOAD_LIMIT, Plan};
 use task::{ResourceKind, classify};
 
 /// Where and as whom executions run: the values that appear in ARNs and in the context object.
@@ -42,6 +46,8 @@ pub struct EngineConfig {
     pub region: String,
     pub account_id: String,
     pub role_arn: String,
+    /// Where Standard executions persist every step; `None` runs everything in memory.
+    pub store: Option<Arc<dyn Store>>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -51,6 +57,7 @@ impl fmt::Debug for EngineConfig {
             .field("region", &self.region)
             .field("account_id", &self.account_id)
             .field("role_arn", &self.role_arn)
+            .field("durable", &self.store.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +70,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account_id: "123456789012".into(),
             role_arn: "arn:aws:iam::123456789012:role/workflow-local".into(),
+            store: None,
         }
     }
 }
@@ -111,6 +119,8 @@ pub enum StartError {
     InvalidName { name: String },
     #[error("an execution named '{name}' already exists")]
     ExecutionAlreadyExists { name: String },
+    #[error("the execution could not be persisted: {0}")]
+    Store(String),
 }
 
 /// Why a callback was refused.
@@ -118,6 +128,29 @@ pub enum StartError {
 pub enum CallbackError {
     #[error("no task is waiting for the task token '{token}'")]
     TaskDoesNotExist { token: String },
+    #[error("the callback could not be persisted: {0}")]
+    Store(String),
+}
+
+/// Why a store operation of the engine (recovery, redrive, activities) failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DurableError {
+    #[error("the engine has no store; durable operations need one (EngineConfig::store)")]
+    NoStore,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("execution '{arn}' does not exist")]
+    ExecutionDoesNotExist { arn: String },
+    #[error(
+        "execution '{arn}' is {status}; only FAILED, TIMED_OUT and ABORTED executions can be redriven"
+    )]
+    NotRedrivable { arn: String, status: String },
+    #[error("state machine '{arn}' of execution '{execution}' is not in the store")]
+    StateMachineMissing { arn: String, execution: String },
+    #[error("the stored definition of state machine '{arn}' does not load: {error}")]
+    DefinitionInvalid { arn: String, error: LoadError },
+    #[error("the saved state of execution '{arn}' is unreadable: {reason}")]
+    SnapshotInvalid { arn: String, reason: String },
 }
 
 /// A definition loaded into an engine, ready to start executions.
@@ -127,6 +160,8 @@ pub struct LoadedMachine {
     name: String,
     arn: String,
     express: bool,
+    /// Set once the machine has been saved in the engine's store.
+    stored: Arc<std::sync::OnceLock<()>>,
 }
 
 impl fmt::Debug for LoadedMachine {
@@ -209,6 +244,8 @@ enum Msg {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// Messages other processes posted to the execution's inbox in the store.
+    Inbox(Vec<InboxMessage>),
 }
 
 /// What other threads can see of a running execution.
@@ -219,6 +256,9 @@ struct Shared {
     done: watch::Sender<bool>,
     tx: mpsc::UnboundedSender<Msg>,
     input: Payload,
+    store: Option<Arc<dyn Store>>,
+    /// Wakes the engine's inbox poller.
+    notify: Arc<tokio::sync::Notify>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -230,7 +270,11 @@ struct Inner {
     config: EngineConfig,
     registry: RwLock<Registry>,
     executions: Mutex<HashMap<String, Arc<Shared>>>,
+    /// Machines saved in the store, by ARN, to host their executions again.
+    machines: Mutex<HashMap<String, LoadedMachine>>,
     seq: AtomicU64,
+    poller: std::sync::OnceLock<()>,
+    inbox_notify: Arc<tokio::sync::Notify>,
 }
 
 /// Runs state machines in-process.
@@ -260,7 +304,10 @@ impl Engine {
                 config,
                 registry: RwLock::new(Registry::default()),
                 executions: Mutex::new(HashMap::new()),
+                machines: Mutex::new(HashMap::new()),
                 seq: AtomicU64::new(0),
+                poller: std::sync::OnceLock::new(),
+                inbox_notify: Arc::new(tokio::sync::Notify::new()),
             }),
         }
     }
@@ -364,6 +411,11 @@ impl Engine {
                             FunctionName::Dynamic => Some(Invoker::DynamicLambda(registry.clone())),
                             FunctionName::None => None,
                         },
+                        // Without a handler, an activity is served by workers polling the
+                        // store (`GetActivityTask`).
+                        ResourceKind::Activity if self.inner.config.store.is_some() => {
+                            Some(Invoker::Activity)
+                        }
                         _ => None,
                     }
                 };
@@ -429,6 +481,7 @@ impl Engine {
             name,
             arn,
             express: options.express,
+            stored: Arc::new(std::sync::OnceLock::new()),
         })
     }
 
@@ -474,7 +527,9 @@ impl Engine {
             )
         };
         let mut executions = lock(&self.inner.executions);
-        if executions.contains_key(&execution_arn) {
+        // With a store, the store decides (an identical start returns the same execution).
+        let durable_machine = config.store.is_some() && !machine.express;
+        if !durable_machine && executions.contains_key(&execution_arn) {
             return Err(StartError::ExecutionAlreadyExists { name });
         }
         let start_time = config.clock.now();
@@ -491,7 +546,70 @@ impl Engine {
             express: machine.express,
             redrive_count: 0,
         };
-        let exec = Execution::new(machine.plan.clone(), config.clock.clone(), meta, true);
+        let mut exec = Execution::new(machine.plan.clone(), config.clock.clone(), meta, true);
+        let durable = match (&config.store, machine.express) {
+            (Some(store), false) => {
+                drop(executions);
+                self.store_machine(store.as_ref(), machine)
+                    .map_err(|e| StartError::Store(e.to_string()))?;
+                let events = exec
+                    .pending_history()
+                    .iter()
+                    .map(store::EventRecord::from_event)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| StartError::Store(e.to_string()))?;
+                let snapshot = serde_json::to_vec(&exec.snapshot())
+                    .map_err(|e| StartError::Store(e.to_string()))?;
+                let started = store
+                    .start_execution(NewExecution {
+                        snapshot: Some(snapshot),
+                        events,
+                        ..NewExecution::new(
+                            &execution_arn,
+                            &exec.meta.name,
+                            &machine.arn,
+                            input.to_string(),
+                            start_time,
+                        )
+                    })
+                    .map_err(|e| match e {
+                        StoreError::ExecutionAlreadyExists { .. } => {
+                            StartError::ExecutionAlreadyExists {
+                                name: exec.meta.name.clone(),
+                            }
+                        }
+                        other => StartError::Store(other.to_string()),
+                    })?;
+                if !started.created {
+                    // The same execution, started again with the same input: AWS returns it.
+                    if let Some(handle) = self.execution(&execution_arn) {
+                        return Ok(handle);
+                    }
+                    return self
+                        .host(&started.execution)
+                        .map_err(|e| StartError::Store(e.to_string()));
+                }
+                // The first events are committed with the execution itself.
+                let _ = exec.drain_history();
+                executions = lock(&self.inner.executions);
+                self.ensure_poller();
+                Some(Durable::new(store.clone()))
+            }
+            _ => None,
+        };
+        let handle = self.spawn_driver(&mut executions, exec, durable);
+        Ok(handle)
+    }
+
+    /// Registers an execution and starts its driver.
+    fn spawn_driver(
+        &self,
+        executions: &mut std::sync::MutexGuard<'_, HashMap<String, Arc<Shared>>>,
+        exec: Execution,
+        durable: Option<Durable>,
+    ) -> ExecutionHandle {
+        let config = &self.inner.config;
+        let execution_arn = exec.meta.execution_arn.clone();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done, done_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -500,21 +618,51 @@ impl Engine {
             outcome: Mutex::new(Outcome {
                 execution_arn: execution_arn.clone(),
                 status: Status::Running,
-                transitions: 0,
-                start_date: start_time,
+                transitions: exec.transitions(),
+                start_date: exec.meta.start_time,
                 stop_date: None,
             }),
             done,
             tx: tx.clone(),
-            input,
+            input: exec.meta.input.clone(),
+            store: durable.as_ref().map(|d| d.store.clone()),
+            notify: self.inner.inbox_notify.clone(),
         });
         executions.insert(execution_arn, shared.clone());
-        drop(executions);
-        tokio::spawn(drive(exec, shared.clone(), rx, tx, config.clock.clone()));
-        Ok(ExecutionHandle {
+        tokio::spawn(drive(
+            exec,
+            shared.clone(),
+            rx,
+            tx,
+            config.clock.clone(),
+            durable,
+        ));
+        ExecutionHandle {
             shared,
             done: done_rx,
-        })
+        }
+    }
+
+    /// Saves a machine in the store, once per loaded machine.
+    fn store_machine(&self, store: &dyn Store, machine: &LoadedMachine) -> Result<(), StoreError> {
+        if machine.stored.get().is_some() {
+            return Ok(());
+        }
+        store.put_state_machine(store::StateMachineRecord {
+            arn: machine.arn.clone(),
+            name: machine.name.clone(),
+            definition: machine.definition().to_json().to_string(),
+            machine_type: if machine.express {
+                store::MachineType::Express
+            } else {
+                store::MachineType::Standard
+            },
+            role_arn: self.inner.config.role_arn.clone(),
+            creation_date: self.inner.config.clock.now(),
+        })?;
+        lock(&self.inner.machines).insert(machine.arn.clone(), machine.clone());
+        let _ = machine.stored.set(());
+        Ok(())
     }
 
     /// Starts an execution and waits for it to end.
@@ -569,6 +717,40 @@ impl Engine {
             .rsplit_once('#')
             .map(|(arn, _)| arn)
             .ok_or_else(missing)?;
+        if let Some(store) = self.inner.config.store.clone() {
+            // Durable: the answer is saved in the execution's inbox, and whichever process hosts
+            // the execution applies it exactly once.
+            let message = match outcome {
+                Ok(output) => Message::TaskSuccess {
+                    token: token.to_string(),
+                    output: output.to_string(),
+                },
+                Err(failure) => Message::TaskFailure {
+                    token: token.to_string(),
+                    error: Some(failure.error),
+                    cause: failure.cause,
+                },
+            };
+            let arn = arn.to_string();
+            let now = self.inner.config.clock.now();
+            let posted =
+                tokio::task::spawn_blocking(move || store.post_message(&arn, message, now))
+                    .await
+                    .map_err(|e| CallbackError::Store(e.to_string()))?;
+            return match posted {
+                Ok(_) => {
+                    self.inner.inbox_notify.notify_one();
+                    Ok(())
+                }
+                Err(
+                    StoreError::TaskTokenNotFound { .. }
+                    | StoreError::TaskTokenNotWaiting { .. }
+                    | StoreError::ExecutionClosed { .. }
+                    | StoreError::ExecutionNotFound { .. },
+                ) => Err(missing()),
+                Err(other) => Err(CallbackError::Store(other.to_string())),
+            };
+        }
         let shared = lock(&self.inner.executions)
             .get(arn)
             .cloned()
@@ -627,144 +809,37 @@ impl ExecutionHandle {
         lock(&self.shared.outcome).clone()
     }
 
-    /// The history so far.
+    /// The history so far (for a durable execution, what the store holds: every committed
+    /// event).
     pub fn history(&self) -> Vec<HistoryEvent> {
+        if let Some(store) = &self.shared.store
+            && let Ok(records) = store.history(&self.shared.arn, &store::HistoryQuery::default())
+        {
+            return records.iter().filter_map(|r| r.to_event().ok()).collect();
+        }
         lock(&self.shared.history).clone()
     }
 
-    /// Stops the execution (AWS's `StopExecution`): it ends ABORTED.
+    /// Stops the execution (AWS's `StopExecution`): it ends ABORTED. For a durable execution
+    /// the request is saved in the store first, so it is not lost if the process dies.
     pub fn stop(&self, error: Option<String>, cause: Option<String>) {
-        let _ = self.shared.tx.send(Msg::Stop { error, cause });
-    }
-}
-
-/// The driver: advances one execution and performs its commands until it ends.
-async fn drive(
-    mut exec: Execution,
-    shared: Arc<Shared>,
-    mut rx: mpsc::UnboundedReceiver<Msg>,
-    tx: mpsc::UnboundedSender<Msg>,
-    clock: Arc<dyn Clock>,
-) {
-    let mut running: HashMap<u64, tokio::task::AbortHandle> = HashMap::new();
-    loop {
-        exec.run();
-        for command in exec.take_commands() {
-            match command {
-                Command::Invoke {
-                    token,
-                    handler,
-                    request,
-                } => {
-                    let work = tokio::spawn(handler.invoke(request));
-                    running.insert(token, work.abort_handle());
-                    let tx = tx.clone();
-                    tokio::spawn(async move {
-                        let outcome = match work.await {
-                            Ok(outcome) => outcome,
-                            Err(e) if e.is_panic() => Err(TaskFailure::new(
-                                "States.TaskFailed",
-                                format!(
-                                    "the task handler panicked: {}",
-                                    panic_message(e.into_panic())
-                                ),
-                            )),
-                            Err(_) => return,
-                        };
-                        let _ = tx.send(Msg::TaskDone { token, outcome });
-                    });
-                }
-                Command::Cancel { token } => {
-                    if let Some(work) = running.remove(&token) {
-                        work.abort();
-                    }
-                }
-            }
-        }
-        publish(&mut exec, &shared);
-        if exec.is_done() {
-            break;
-        }
-        // Messages that already arrived happen before any jump of a virtual clock.
-        if let Ok(msg) = rx.try_recv() {
-            handle_msg(&mut exec, &mut running, msg);
-            continue;
-        }
-        let deadline = exec.next_deadline();
-        if let Some(deadline) = deadline
-            && !exec.has_tasks_in_flight()
-            && clock.advance_to(deadline)
+        if let Some(store) = &self.shared.store
+            && self.outcome().status == Status::Running
         {
-            exec.fire_due_timers(clock.now());
-            continue;
-        }
-        let msg = match deadline {
-            Some(deadline) => {
-                let wait = (deadline - clock.now()).to_std().unwrap_or_default();
-                tokio::select! {
-                    msg = rx.recv() => msg,
-                    _ = tokio::time::sleep(wait) => {
-                        clock.advance_to(deadline);
-                        exec.fire_due_timers(clock.now());
-                        continue;
-                    }
-                }
+            let posted = store.post_message(
+                &self.shared.arn,
+                Message::Stop {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                },
+                Utc::now(),
+            );
+            if posted.is_ok() {
+                self.shared.notify.notify_one();
+                return;
             }
-            None => rx.recv().await,
-        };
-        let Some(msg) = msg else { break };
-        handle_msg(&mut exec, &mut running, msg);
-    }
-    for (_, work) in running {
-        work.abort();
-    }
-    publish(&mut exec, &shared);
-    let _ = shared.done.send(true);
-}
-
-fn handle_msg(
-    exec: &mut Execution,
-    running: &mut HashMap<u64, tokio::task::AbortHandle>,
-    msg: Msg,
-) {
-    match msg {
-        Msg::TaskDone { token, outcome } => {
-            running.remove(&token);
-            exec.task_finished(token, outcome);
         }
-        Msg::Callback {
-            token,
-            outcome,
-            reply,
-        } => {
-            let found = exec.callback(&token, outcome);
-            let _ = reply.send(found);
-        }
-        Msg::Stop { error, cause } => exec.abort(error, cause),
-    }
-}
-
-/// Copies new history events and the status where handles can read them.
-fn publish(exec: &mut Execution, shared: &Shared) {
-    let new = exec.drain_history();
-    if !new.is_empty() {
-        lock(&shared.history).extend(new);
-    }
-    let mut outcome = lock(&shared.outcome);
-    outcome.transitions = exec.transitions();
-    if exec.is_done() && outcome.status == Status::Running {
-        outcome.status = exec.status.clone();
-        outcome.stop_date = Some(exec.last_event_time().unwrap_or_else(Utc::now));
-    }
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(no message)".to_string()
+        let _ = self.shared.tx.send(Msg::Stop { error, cause });
     }
 }
 

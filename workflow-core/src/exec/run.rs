@@ -28,6 +28,9 @@ use crate::expr::{ErrorName, EvalError, jsonata};
 
 pub(crate) type FrameId = usize;
 
+/// The most events an execution's history may hold (AWS's hard quota).
+pub(crate) const HISTORY_LIMIT: u64 = 25_000;
+
 /// The largest payload (state input/output, task result) AWS accepts: 256 KiB.
 pub(crate) const PAYLOAD_LIMIT: usize = 256 * 1024;
 
@@ -53,6 +56,8 @@ pub(crate) enum Invoker {
     Mock(Arc<[MockResponse]>),
     /// `lambda:invoke` whose `FunctionName` is only known at run time.
     DynamicLambda(Registry),
+    /// An activity served by workers that poll the store for its tasks.
+    Activity,
 }
 
 /// A machine with every Task state bound to what serves it.
@@ -165,6 +170,15 @@ pub(crate) enum Phase {
     RetryPending,
     Join(Box<Join>),
     Finished,
+    /// The frame failed in its current state; a Parallel or Map state keeps its children so
+    /// that a redrive re-runs only the ones that did not succeed.
+    Failed {
+        join: Option<Box<Join>>,
+    },
+    /// The frame was stopped because a sibling failed or the execution ended.
+    Aborted {
+        join: Option<Box<Join>>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,6 +189,13 @@ pub(crate) struct TaskWait {
     pub resource: String,
     pub events: TaskEvents,
     pub callback_token: Option<String>,
+    /// What the handler was (or will be) called with: kept so that an execution restored from
+    /// a snapshot can start the task again.
+    pub request: Option<TaskRequest>,
+    /// The effective parameters (a dynamic `FunctionName` is read from them again).
+    pub parameters: Payload,
+    pub heartbeat_seconds: Option<u64>,
+    pub last_heartbeat: DateTime<Utc>,
 }
 
 /// Which family of history events a task records.
@@ -242,6 +263,11 @@ pub(crate) struct Execution {
     transitions: u64,
     next_event_id: u64,
     last_event_time: Option<DateTime<Utc>>,
+    /// Callback tokens issued / finished since the driver last asked (it records them).
+    new_tokens: Vec<(String, String)>,
+    completed_tokens: Vec<String>,
+    /// Activity tasks created since the driver last asked: (activity ARN, token, input).
+    new_activity_tasks: Vec<(String, String, Payload)>,
     /// The clock read at most every [`CLOCK_REUSE`] events while frames run synchronously.
     now_cache: Option<(DateTime<Utc>, u32)>,
 }
@@ -250,11 +276,10 @@ pub(crate) struct Execution {
 /// under a millisecond for this many events, below the resolution of history timestamps.
 const CLOCK_REUSE: u32 = 64;
 
-/// The persisted form of an execution: everything but the compiled machine and the clock.
+/// The persisted form of an execution: everything but the compiled machine, the clock and the
+/// history (which is recorded on its own, event by event).
 /// Serialised at a transition and restored later, it continues the execution exactly where it
 /// stopped.
-// The durable store restores executions from snapshots; until it lands only the tests use them.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Snapshot {
     /// The format's version; bumped on any change of shape.
@@ -263,7 +288,6 @@ pub(crate) struct Snapshot {
     frames: Vec<Option<Frame>>,
     free: Vec<FrameId>,
     ready: Vec<FrameId>,
-    history: Vec<HistoryEvent>,
     status: Status,
     timers: Vec<((DateTime<Utc>, u64), Timer)>,
     timer_seq: u64,
@@ -277,10 +301,8 @@ pub(crate) struct Snapshot {
 }
 
 /// The version of [`Snapshot`]'s shape.
-#[allow(dead_code)]
 pub(crate) const SNAPSHOT_VERSION: u32 = 1;
 
-#[allow(dead_code)]
 impl Execution {
     /// The execution's state as plain data.
     pub fn snapshot(&self) -> Snapshot {
@@ -290,7 +312,6 @@ impl Execution {
             frames: self.frames.clone(),
             free: self.free.clone(),
             ready: self.ready.iter().copied().collect(),
-            history: self.history.clone(),
             status: self.status.clone(),
             timers: self.timers.iter().map(|(k, v)| (*k, *v)).collect(),
             timer_seq: self.timer_seq,
@@ -304,6 +325,11 @@ impl Execution {
         }
     }
 
+    /// Whether a snapshot has a shape this build reads.
+    pub fn snapshot_supported(snapshot: &Snapshot) -> bool {
+        snapshot.version == SNAPSHOT_VERSION
+    }
+
     /// An execution continued from a snapshot of an execution of the same machine.
     pub fn restore(plan: Arc<Plan>, clock: Arc<dyn Clock>, snapshot: Snapshot) -> Execution {
         Execution {
@@ -313,7 +339,7 @@ impl Execution {
             frames: snapshot.frames,
             free: snapshot.free,
             ready: snapshot.ready.into_iter().collect(),
-            history: snapshot.history,
+            history: Vec::new(),
             status: snapshot.status,
             timers: snapshot.timers.into_iter().collect(),
             timer_seq: snapshot.timer_seq,
@@ -325,6 +351,9 @@ impl Execution {
             transitions: snapshot.transitions,
             next_event_id: snapshot.next_event_id,
             last_event_time: snapshot.last_event_time,
+            new_tokens: Vec::new(),
+            completed_tokens: Vec::new(),
+            new_activity_tasks: Vec::new(),
             now_cache: None,
         }
     }
@@ -356,6 +385,9 @@ impl Execution {
             transitions: 0,
             next_event_id: 1,
             last_event_time: None,
+            new_tokens: Vec::new(),
+            completed_tokens: Vec::new(),
+            new_activity_tasks: Vec::new(),
             now_cache: None,
         };
         let started = exec.push_event(
@@ -482,6 +514,11 @@ impl Execution {
         }
     }
 
+    /// The events recorded since the history was last drained.
+    pub fn pending_history(&self) -> &[HistoryEvent] {
+        &self.history
+    }
+
     /// The history recorded since the last call; events move out, the ids go on.
     pub fn drain_history(&mut self) -> Vec<HistoryEvent> {
         std::mem::take(&mut self.history)
@@ -516,8 +553,22 @@ impl Execution {
         id
     }
 
-    /// Records an event in a frame's thread of history.
+    /// Records an event in a frame's thread of history. An execution whose history reaches
+    /// AWS's limit of 25,000 events fails.
     fn event(&mut self, fid: FrameId, event_type: EventType, details: Details) -> u64 {
+        if self.record_history && self.next_event_id >= HISTORY_LIMIT && !self.is_done() {
+            self.fail_execution(&StateError {
+                error: "States.Runtime".into(),
+                cause: Some(format!(
+                    "The execution reached the maximum number of history events ({HISTORY_LIMIT})."
+                )),
+                terminal: true,
+                evaluation: None,
+            });
+        }
+        if self.is_done() {
+            return 0;
+        }
         let (previous, quiet) = {
             let f = self.frame(fid);
             (f.last_event, f.quiet)
@@ -600,6 +651,12 @@ impl Execution {
             match timer.kind {
                 TimerKind::Wait => self.finish_wait(timer.frame),
                 TimerKind::Retry => self.execute_state(timer.frame),
+                TimerKind::Heartbeat { token } if self.heartbeat_pending(timer.frame, now) => {
+                    // A heartbeat arrived since the timer was set: wait for the next one.
+                    if let Some(at) = self.next_heartbeat_deadline(timer.frame) {
+                        self.add_timer(at, timer.frame, TimerKind::Heartbeat { token });
+                    }
+                }
                 TimerKind::TaskTimeout { token } | TimerKind::Heartbeat { token } => {
                     if self.tasks.get(&token) == Some(&timer.frame) {
                         let error = if matches!(timer.kind, TimerKind::Heartbeat { .. }) {
@@ -640,10 +697,11 @@ impl Execution {
         if wait.token != token {
             return;
         }
-        if wait.callback_token.is_some() {
+        if let Some(callback) = wait.callback_token.clone() {
             // The handler only started the work; the answer comes as a callback.
             if let Err(failure) = outcome {
                 self.tasks.remove(&token);
+                self.completed_tokens.push(callback);
                 self.task_failed(fid, failure);
             }
             self.run();
@@ -674,6 +732,7 @@ impl Execution {
         };
         self.tasks.remove(&token);
         self.commands.push(Command::Cancel { token });
+        self.completed_tokens.push(task_token.to_string());
         // The callback's output is the task result as sent, not a Lambda response.
         match outcome {
             Ok(value) => self.task_succeeded_raw(fid, value),
@@ -681,6 +740,170 @@ impl Execution {
         }
         self.run();
         true
+    }
+
+    /// Records a heartbeat for a callback task (`SendTaskHeartbeat`); `false` when no task waits
+    /// for the token.
+    pub fn heartbeat(&mut self, task_token: &str) -> bool {
+        self.now_cache = None;
+        let now = self.now();
+        let found = self.tasks.values().copied().find(|fid| {
+            matches!(&self.frame(*fid).phase, Phase::Task(w) if w.callback_token.as_deref() == Some(task_token))
+        });
+        let Some(fid) = found else { return false };
+        if let Phase::Task(wait) = &mut self.frame_mut(fid).phase {
+            wait.last_heartbeat = now;
+        }
+        true
+    }
+
+    /// Whether the task of `fid` has had a heartbeat recently enough that its heartbeat timer
+    /// should not fire at `now`.
+    fn heartbeat_pending(&self, fid: FrameId, now: DateTime<Utc>) -> bool {
+        self.next_heartbeat_deadline(fid).is_some_and(|at| at > now)
+    }
+
+    fn next_heartbeat_deadline(&self, fid: FrameId) -> Option<DateTime<Utc>> {
+        match &self.frame(fid).phase {
+            Phase::Task(w) => w
+                .heartbeat_seconds
+                .map(|h| w.last_heartbeat + chrono::Duration::seconds(h as i64)),
+            _ => None,
+        }
+    }
+
+    /// Callback tokens issued since the last call, with their states.
+    pub fn take_new_tokens(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.new_tokens)
+    }
+
+    /// Callback tokens that stopped waiting since the last call.
+    pub fn take_completed_tokens(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.completed_tokens)
+    }
+
+    /// Activity tasks created since the last call: (activity ARN, task token, input).
+    pub fn take_activity_tasks(&mut self) -> Vec<(String, String, Payload)> {
+        std::mem::take(&mut self.new_activity_tasks)
+    }
+
+    /// After a restore: starts again every task that was running when the snapshot was taken
+    /// (tasks run at least once). Callback tasks keep waiting for their token.
+    pub fn resume(&mut self) {
+        let plan = self.plan.clone();
+        let mut in_flight: Vec<(u64, FrameId)> = self.tasks.iter().map(|(t, f)| (*t, *f)).collect();
+        in_flight.sort_unstable();
+        for (token, fid) in in_flight {
+            let f = self.frame(fid);
+            let Phase::Task(wait) = &f.phase else {
+                continue;
+            };
+            if wait.callback_token.is_some() {
+                continue;
+            }
+            let Some(request) = wait.request.clone() else {
+                continue;
+            };
+            let handler = plan
+                .invokers
+                .get(&(f.program, f.state))
+                .and_then(|invoker| handler_for(invoker, &wait.parameters));
+            match handler {
+                Some(handler) => self.commands.push(Command::Invoke {
+                    token,
+                    handler,
+                    request,
+                }),
+                None => {
+                    self.tasks.remove(&token);
+                    self.task_failed_raw(
+                        fid,
+                        TaskFailure::new(
+                            "States.TaskFailed",
+                            format!(
+                                "no handler serves the resource '{}' any more",
+                                request.resource
+                            ),
+                        ),
+                    );
+                }
+            }
+        }
+        self.run();
+    }
+
+    /// Redrives a FAILED, TIMED_OUT or ABORTED execution (AWS's `RedriveExecution`): it runs
+    /// again from the states that did not succeed. States that succeeded are not run again; in a
+    /// Parallel or Map state only the branches and iterations that did not succeed run again.
+    pub fn redrive(&mut self) -> bool {
+        self.now_cache = None;
+        if matches!(self.status, Status::Running | Status::Succeeded(_)) || !self.alive(0) {
+            return false;
+        }
+        self.status = Status::Running;
+        self.meta.redrive_count += 1;
+        let last = self.next_event_id - 1;
+        self.push_event(
+            last,
+            false,
+            EventType::ExecutionRedriven,
+            Details::Redriven {
+                redrive_count: self.meta.redrive_count,
+            },
+        );
+        if let Some(timeout) = self.plan.machine.timeout_seconds {
+            let at = self.now() + chrono::Duration::seconds(timeout as i64);
+            self.add_timer(at, 0, TimerKind::ExecutionTimeout);
+        }
+        self.revive(0, None);
+        self.run();
+        true
+    }
+
+    /// Makes a failed or stopped frame run again: a frame in a Parallel or Map state gets its
+    /// unsuccessful children revived; any other frame enters its current state again.
+    fn revive(&mut self, fid: FrameId, map_index: Option<usize>) {
+        let frame = self.frame_mut(fid);
+        frame.epoch += 1;
+        let join = match std::mem::replace(&mut frame.phase, Phase::Finished) {
+            Phase::Join(join)
+            | Phase::Failed { join: Some(join) }
+            | Phase::Aborted { join: Some(join) } => Some(join),
+            _ => None,
+        };
+        let Some(mut join) = join else {
+            self.frame_mut(fid).phase = match map_index {
+                Some(index) => Phase::StartIteration { index },
+                None => Phase::Enter,
+            };
+            self.ready.push_back(fid);
+            return;
+        };
+        let iterations = join.map.as_ref().is_some_and(|m| !m.distributed);
+        let mut revived = Vec::new();
+        for (slot, child) in join.children.iter().enumerate() {
+            if let Some(child) = child
+                && join.results[slot].is_none()
+            {
+                revived.push((slot, *child));
+            }
+        }
+        join.remaining = join.results.iter().filter(|r| r.is_none()).count();
+        if let Some(map) = join.map.as_mut() {
+            // Tolerated failures keep counting; the iterations revived run again.
+            map.running = revived.len();
+        }
+        self.frame_mut(fid).phase = Phase::Join(join);
+        if matches!(
+            self.state_of(&self.plan.clone(), fid).kind,
+            Kind::Parallel { .. }
+        ) {
+            self.event(fid, EventType::ParallelStateStarted, Details::None);
+        }
+        for (slot, child) in revived {
+            self.revive(child, iterations.then_some(slot));
+        }
+        self.launch_iterations(fid);
     }
 
     /// Stops the execution: ABORTED.
@@ -797,7 +1020,7 @@ impl Execution {
         let input = self.frame(fid).input.clone();
         let error = self.fail_field(fid, spec.error.as_ref(), &input, "ErrorPath")?;
         let cause = self.fail_field(fid, spec.cause.as_ref(), &input, "CausePath")?;
-        self.frame_mut(fid).phase = Phase::Finished;
+        self.frame_mut(fid).phase = Phase::Failed { join: None };
         self.frame_failed(
             fid,
             StateError {
@@ -1222,7 +1445,10 @@ impl Execution {
         }
         let token = self.next_token;
         self.next_token += 1;
-        let callback_token = wait_for_token.then(|| self.task_token_string(token));
+        let invoker = plan.invokers.get(&(program, state)).cloned();
+        let activity = matches!(invoker, Some(Invoker::Activity));
+        let callback_token = (wait_for_token || activity).then(|| self.task_token_string(token));
+        let now = self.now();
         self.frame_mut(fid).phase = Phase::Task(Box::new(TaskWait {
             token,
             lambda_invoke,
@@ -1230,9 +1456,15 @@ impl Execution {
             resource,
             events,
             callback_token: callback_token.clone(),
+            request: None,
+            parameters: parameters.clone(),
+            heartbeat_seconds: heartbeat,
+            last_heartbeat: now,
         }));
         self.tasks.insert(token, fid);
-        let now = self.now();
+        if let Some(cb) = &callback_token {
+            self.new_tokens.push((cb.clone(), st.name.to_string()));
+        }
         if let Some(t) = timeout {
             self.add_timer(
                 now + chrono::Duration::seconds(t as i64),
@@ -1248,8 +1480,13 @@ impl Execution {
             );
         }
         let attempt = self.frame(fid).retry_count;
-        let invoker = plan.invokers.get(&(program, state)).cloned();
         match invoker {
+            Some(Invoker::Activity) => {
+                let token_string = callback_token.unwrap_or_default();
+                self.new_activity_tasks
+                    .push((spec.resource.clone(), token_string, parameters));
+                Ok(())
+            }
             Some(Invoker::Mock(responses)) => {
                 let call = self.mock_calls.entry((program, state)).or_insert(0);
                 let response = responses.get(*call).or_else(|| responses.last()).cloned();
@@ -1269,14 +1506,7 @@ impl Execution {
                 Ok(())
             }
             Some(invoker) => {
-                let handler = match invoker {
-                    Invoker::Handler(h) => Some(h),
-                    Invoker::DynamicLambda(registry) => parameters
-                        .get("FunctionName")
-                        .and_then(Value::as_str)
-                        .and_then(|name| registry.lookup_function(name)),
-                    Invoker::Mock(_) => None,
-                };
+                let handler = handler_for(&invoker, &parameters);
                 let Some(handler) = handler else {
                     self.tasks.remove(&token);
                     let name = parameters
@@ -1297,17 +1527,21 @@ impl Execution {
                 } else {
                     (*parameters).clone()
                 };
+                let request = TaskRequest {
+                    resource: spec.resource.clone(),
+                    state_name: st.name.to_string(),
+                    payload,
+                    token: callback_token,
+                    execution_arn: self.meta.execution_arn.clone(),
+                    attempt,
+                };
+                if let Phase::Task(wait) = &mut self.frame_mut(fid).phase {
+                    wait.request = Some(request.clone());
+                }
                 self.commands.push(Command::Invoke {
                     token,
                     handler,
-                    request: TaskRequest {
-                        resource: spec.resource.clone(),
-                        state_name: st.name.to_string(),
-                        payload,
-                        token: callback_token,
-                        execution_arn: self.meta.execution_arn.clone(),
-                        attempt,
-                    },
+                    request,
                 });
                 Ok(())
             }
@@ -1500,6 +1734,11 @@ impl Execution {
     fn task_timed_out(&mut self, fid: FrameId, token: u64, error: &str) {
         self.tasks.remove(&token);
         self.commands.push(Command::Cancel { token });
+        if let Phase::Task(wait) = &self.frame(fid).phase
+            && let Some(callback) = wait.callback_token.clone()
+        {
+            self.completed_tokens.push(callback);
+        }
         let (events, resource_type, resource) = match &self.frame(fid).phase {
             Phase::Task(w) => (w.events, w.resource_type.clone(), w.resource.clone()),
             _ => return,
@@ -1972,9 +2211,9 @@ impl Execution {
 
     /// A Parallel branch or Map iteration failed.
     fn child_failed(&mut self, child: FrameId, parent: FrameId, slot: usize, err: StateError) {
-        self.release(child);
-        if let Phase::Join(join) = &mut self.frame_mut(parent).phase {
-            join.children[slot] = None;
+        // The failed child stays attached (in `Phase::Failed`) for a redrive.
+        if !matches!(self.frame(child).phase, Phase::Failed { .. }) {
+            self.mark_failed(child);
         }
         if err.terminal {
             self.fail_execution(&err);
@@ -2009,6 +2248,7 @@ impl Execution {
                 && tolerated_percentage
                     .is_none_or(|p| (failures as f64) * 100.0 / (total as f64) <= p);
             if within {
+                self.release_tree(child);
                 let done = {
                     let Phase::Join(join) = &mut self.frame_mut(parent).phase else {
                         return;
@@ -2101,6 +2341,12 @@ impl Execution {
         };
         let map_iterations = matches!(&self.frame(fid).phase, Phase::Join(j) if j.map.as_ref().is_some_and(|m| !m.distributed));
         for (slot, child) in children {
+            if matches!(
+                self.frame(child).phase,
+                Phase::Failed { .. } | Phase::Aborted { .. }
+            ) {
+                continue;
+            }
             self.cancel_frame(child);
             if map_iterations {
                 let name = self.current_state_name(fid);
@@ -2111,20 +2357,80 @@ impl Execution {
                 );
             }
         }
+    }
+
+    /// Stops a frame and everything under it. The frames stay, marked aborted, so that a
+    /// redrive can run them again.
+    fn cancel_frame(&mut self, fid: FrameId) {
+        if !self.alive(fid)
+            || matches!(
+                self.frame(fid).phase,
+                Phase::Failed { .. } | Phase::Aborted { .. }
+            )
+        {
+            return;
+        }
+        self.cancel_children(fid);
+        let task = match &self.frame(fid).phase {
+            Phase::Task(wait) => Some((wait.token, wait.callback_token.clone())),
+            _ => None,
+        };
+        if let Some((token, callback)) = task {
+            if self.tasks.remove(&token).is_some() {
+                self.commands.push(Command::Cancel { token });
+            }
+            if let Some(callback) = callback {
+                self.completed_tokens.push(callback);
+            }
+        }
+        let frame = self.frame_mut(fid);
+        frame.epoch += 1;
+        let join = match std::mem::replace(&mut frame.phase, Phase::Finished) {
+            Phase::Join(join) => Some(join),
+            _ => None,
+        };
+        frame.phase = Phase::Aborted { join };
+    }
+
+    /// Marks a frame failed in its current state, keeping a Parallel's or Map's children.
+    fn mark_failed(&mut self, fid: FrameId) {
+        let frame = self.frame_mut(fid);
+        frame.epoch += 1;
+        let join = match std::mem::replace(&mut frame.phase, Phase::Finished) {
+            Phase::Join(join) | Phase::Failed { join: Some(join) } => Some(join),
+            _ => None,
+        };
+        frame.phase = Phase::Failed { join };
+    }
+
+    /// Drops a Parallel's or Map's children (after a retry or a catch they are of no use).
+    fn discard_children(&mut self, fid: FrameId) {
+        let children: Vec<FrameId> = match &self.frame(fid).phase {
+            Phase::Join(j) => j.children.iter().flatten().copied().collect(),
+            _ => Vec::new(),
+        };
+        for child in children {
+            self.cancel_frame(child);
+            self.release_tree(child);
+        }
         if let Phase::Join(j) = &mut self.frame_mut(fid).phase {
             j.children.iter_mut().for_each(|c| *c = None);
         }
     }
 
-    fn cancel_frame(&mut self, fid: FrameId) {
+    /// Releases a frame and every frame under it.
+    fn release_tree(&mut self, fid: FrameId) {
         if !self.alive(fid) {
             return;
         }
-        self.cancel_children(fid);
-        if let Phase::Task(wait) = &self.frame(fid).phase {
-            let token = wait.token;
-            self.tasks.remove(&token);
-            self.commands.push(Command::Cancel { token });
+        let children: Vec<FrameId> = match &self.frame(fid).phase {
+            Phase::Join(j) | Phase::Failed { join: Some(j) } | Phase::Aborted { join: Some(j) } => {
+                j.children.iter().flatten().copied().collect()
+            }
+            _ => Vec::new(),
+        };
+        for child in children {
+            self.release_tree(child);
         }
         self.release(fid);
     }
@@ -2281,6 +2587,7 @@ impl Execution {
                 if r.jitter {
                     delay *= jitter_fraction(self.next_token.wrapping_add(count as u64));
                 }
+                self.discard_children(fid);
                 let f = self.frame_mut(fid);
                 f.retry_counts[i] += 1;
                 f.retry_count += 1;
@@ -2302,13 +2609,14 @@ impl Execution {
         }
         // Catch.
         if let Some(catcher) = st.catchers.iter().find(|c| c.errors.matches(&err.error)) {
+            self.discard_children(fid);
             if let Err(e) = self.catch(fid, catcher, &err) {
-                self.frame_mut(fid).phase = Phase::Finished;
+                self.frame_mut(fid).phase = Phase::Failed { join: None };
                 self.frame_failed(fid, e, false);
             }
             return;
         }
-        self.frame_mut(fid).phase = Phase::Finished;
+        self.mark_failed(fid);
         self.frame_failed(fid, err, false);
     }
 
@@ -2655,6 +2963,18 @@ impl Execution {
                     .collect::<Result<_, _>>()?,
             )),
         })
+    }
+}
+
+/// The handler that serves a task, given its binding and its effective parameters.
+fn handler_for(invoker: &Invoker, parameters: &Value) -> Option<Arc<dyn TaskHandler>> {
+    match invoker {
+        Invoker::Handler(h) => Some(h.clone()),
+        Invoker::DynamicLambda(registry) => parameters
+            .get("FunctionName")
+            .and_then(Value::as_str)
+            .and_then(|name| registry.lookup_function(name)),
+        Invoker::Mock(_) | Invoker::Activity => None,
     }
 }
 
