@@ -248,6 +248,10 @@ fn a_callback_survives_the_restart_of_its_host() {
                 .start(&machine, json!({}), StartOptions::default())
                 .unwrap();
             *token.lock().unwrap() = rx.recv().await.unwrap();
+            // Once the handler's return is committed, the task only waits for its token.
+            while !types(&handle.history()).contains(&"TaskSubmitted") {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
             handle.arn().to_string()
         })
     };

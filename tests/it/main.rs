@@ -4,6 +4,7 @@ mod asl_roundtrip;
 mod asl_validate;
 mod cli;
 mod conformance;
+mod crash;
 mod durable;
 mod jsonata_differential;
 mod jsonata_suite;

@@ -196,6 +196,10 @@ pub(crate) struct TaskWait {
     pub parameters: Payload,
     pub heartbeat_seconds: Option<u64>,
     pub last_heartbeat: DateTime<Utc>,
+    /// For a callback task: the handler that hands out the token has returned
+    /// (`TaskSubmitted`), so a restored execution need not call it again.
+    #[serde(default)]
+    pub submitted: bool,
 }
 
 /// Which family of history events a task records.
@@ -699,10 +703,13 @@ impl Execution {
         }
         if let Some(callback) = wait.callback_token.clone() {
             // The handler only started the work; the answer comes as a callback.
-            if let Err(failure) = outcome {
-                self.tasks.remove(&token);
-                self.completed_tokens.push(callback);
-                self.task_failed(fid, failure);
+            match outcome {
+                Err(failure) => {
+                    self.tasks.remove(&token);
+                    self.completed_tokens.push(callback);
+                    self.task_failed(fid, failure);
+                }
+                Ok(value) => self.task_submitted(fid, value),
             }
             self.run();
             return;
@@ -798,7 +805,9 @@ impl Execution {
             let Phase::Task(wait) = &f.phase else {
                 continue;
             };
-            if wait.callback_token.is_some() {
+            // A callback task whose handler returned waits for its token; one whose handler
+            // had not returned may never have handed the token out, so it runs again.
+            if wait.callback_token.is_some() && wait.submitted {
                 continue;
             }
             let Some(request) = wait.request.clone() else {
@@ -1460,6 +1469,7 @@ impl Execution {
             parameters: parameters.clone(),
             heartbeat_seconds: heartbeat,
             last_heartbeat: now,
+            submitted: false,
         }));
         self.tasks.insert(token, fid);
         if let Some(cb) = &callback_token {
@@ -1729,6 +1739,45 @@ impl Execution {
         if self.alive(fid) && matches!(self.frame(fid).phase, Phase::Enter) {
             self.ready.push_back(fid);
         }
+    }
+
+    /// A callback task's handler returned: the work is handed out and the task now waits for
+    /// its token (AWS records `TaskSubmitted`).
+    fn task_submitted(&mut self, fid: FrameId, value: Value) {
+        let next_token = self.next_token;
+        let (events, resource_type, resource, lambda_invoke) = match &mut self.frame_mut(fid).phase
+        {
+            Phase::Task(w) => {
+                w.submitted = true;
+                (
+                    w.events,
+                    w.resource_type.clone(),
+                    w.resource.clone(),
+                    w.lambda_invoke,
+                )
+            }
+            _ => return,
+        };
+        if events != TaskEvents::Task {
+            return;
+        }
+        let output = if lambda_invoke {
+            lambda_invoke_result(
+                value,
+                &format!("{fid:08x}-0000-4000-8000-{next_token:012x}"),
+            )
+        } else {
+            value
+        };
+        self.event(
+            fid,
+            EventType::TaskSubmitted,
+            Details::TaskSubmitted {
+                resource_type,
+                resource,
+                output: Arc::new(output),
+            },
+        );
     }
 
     fn task_timed_out(&mut self, fid: FrameId, token: u64, error: &str) {
