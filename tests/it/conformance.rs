@@ -106,6 +106,7 @@ fn engine(express: bool) -> Engine {
         }
         .into(),
         store: None,
+        commit: Default::default(),
     })
 }
 

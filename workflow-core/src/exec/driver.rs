@@ -28,6 +28,8 @@ pub(crate) struct Durable {
     seen: HashSet<u64>,
     /// Set when the step being committed redrives the execution.
     pub redrive: Option<chrono::DateTime<Utc>>,
+    /// The execution's end is in the store.
+    end_committed: bool,
 }
 
 impl Durable {
@@ -37,6 +39,7 @@ impl Durable {
             consumed: Vec::new(),
             seen: HashSet::new(),
             redrive: None,
+            end_committed: false,
         }
     }
 }
@@ -80,6 +83,10 @@ pub(crate) async fn drive(
         // Messages that already arrived happen before any jump of a virtual clock.
         if let Ok(msg) = rx.try_recv() {
             handle_msg(&mut exec, &mut running, durable.as_mut(), msg);
+            continue;
+        }
+        // A run stopped after one transition so that it could be committed: go on.
+        if exec.has_ready_frames() {
             continue;
         }
         let deadline = exec.next_deadline();
@@ -159,7 +166,9 @@ async fn commit(exec: &mut Execution, durable: &mut Durable) -> Result<(), Strin
     let tokens_completed = exec.take_completed_tokens();
     let activity_tasks = exec.take_activity_tasks();
     let events = exec.pending_history();
-    if events.is_empty()
+    let ending = exec.is_done() && !durable.end_committed;
+    if !ending
+        && events.is_empty()
         && tokens_waiting.is_empty()
         && tokens_completed.is_empty()
         && activity_tasks.is_empty()
@@ -195,10 +204,12 @@ async fn commit(exec: &mut Execution, durable: &mut Durable) -> Result<(), Strin
     transition.consumed_messages = std::mem::take(&mut durable.consumed);
     transition.redrive = durable.redrive.take();
     let store = durable.store.clone();
+    let ends = transition.end.is_some();
     tokio::task::spawn_blocking(move || store.commit(transition))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    durable.end_committed |= ends;
     Ok(())
 }
 

@@ -71,6 +71,19 @@ impl Engine {
         machine: &LoadedMachine,
     ) -> Result<Execution, DurableError> {
         let clock = self.inner.config.clock.clone();
+        let mut exec = self.restore_state(record, machine, clock)?;
+        if self.inner.config.commit == super::CommitPolicy::EveryTransition {
+            exec.set_transition_budget(Some(1));
+        }
+        Ok(exec)
+    }
+
+    fn restore_state(
+        &self,
+        record: &ExecutionRecord,
+        machine: &LoadedMachine,
+        clock: Arc<dyn super::Clock>,
+    ) -> Result<Execution, DurableError> {
         match &record.snapshot {
             Some(bytes) => {
                 let snapshot: Snapshot =

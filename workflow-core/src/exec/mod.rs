@@ -48,6 +48,24 @@ pub struct EngineConfig {
     pub role_arn: String,
     /// Where Standard executions persist every step; `None` runs everything in memory.
     pub store: Option<Arc<dyn Store>>,
+    /// How often a durable execution commits.
+    pub commit: CommitPolicy,
+}
+
+/// When a durable execution commits its progress to the store.
+///
+/// Either way no effect leaves the process before the step that caused it is committed: a task
+/// is invoked, a callback acknowledged, a result reported only afterwards, and a crash replays
+/// from the last commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CommitPolicy {
+    /// After every state transition, before the next state begins (Step Functions' Standard
+    /// semantics; the default).
+    #[default]
+    EveryTransition,
+    /// After every synchronous step: the states that run without waiting on a task, a timer or
+    /// a callback are committed together. Fewer fsyncs for long runs of Pass and Choice states.
+    EveryStep,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -58,6 +76,7 @@ impl fmt::Debug for EngineConfig {
             .field("account_id", &self.account_id)
             .field("role_arn", &self.role_arn)
             .field("durable", &self.store.is_some())
+            .field("commit", &self.commit)
             .finish_non_exhaustive()
     }
 }
@@ -71,6 +90,7 @@ impl Default for EngineConfig {
             account_id: "123456789012".into(),
             role_arn: "arn:aws:iam::123456789012:role/workflow-local".into(),
             store: None,
+            commit: CommitPolicy::default(),
         }
     }
 }
@@ -552,6 +572,12 @@ impl Engine {
                 drop(executions);
                 self.store_machine(store.as_ref(), machine)
                     .map_err(|e| StartError::Store(e.to_string()))?;
+                // The first step is committed with the execution itself; its commands (task
+                // invocations) wait for the driver, which performs them after that commit.
+                if config.commit == CommitPolicy::EveryTransition {
+                    exec.set_transition_budget(Some(1));
+                }
+                exec.run();
                 let events = exec
                     .pending_history()
                     .iter()
@@ -605,10 +631,13 @@ impl Engine {
     fn spawn_driver(
         &self,
         executions: &mut std::sync::MutexGuard<'_, HashMap<String, Arc<Shared>>>,
-        exec: Execution,
+        mut exec: Execution,
         durable: Option<Durable>,
     ) -> ExecutionHandle {
         let config = &self.inner.config;
+        if durable.is_some() && config.commit == CommitPolicy::EveryTransition {
+            exec.set_transition_budget(Some(1));
+        }
         let execution_arn = exec.meta.execution_arn.clone();
         let (tx, rx) = mpsc::unbounded_channel();
         let (done, done_rx) = watch::channel(false);

@@ -267,6 +267,9 @@ pub(crate) struct Execution {
     transitions: u64,
     next_event_id: u64,
     last_event_time: Option<DateTime<Utc>>,
+    /// See [`Execution::set_transition_budget`].
+    transition_budget: Option<u64>,
+    budget_left: Option<u64>,
     /// Callback tokens issued / finished since the driver last asked (it records them).
     new_tokens: Vec<(String, String)>,
     completed_tokens: Vec<String>,
@@ -355,6 +358,8 @@ impl Execution {
             transitions: snapshot.transitions,
             next_event_id: snapshot.next_event_id,
             last_event_time: snapshot.last_event_time,
+            transition_budget: None,
+            budget_left: None,
             new_tokens: Vec::new(),
             completed_tokens: Vec::new(),
             new_activity_tasks: Vec::new(),
@@ -389,6 +394,8 @@ impl Execution {
             transitions: 0,
             next_event_id: 1,
             last_event_time: None,
+            transition_budget: None,
+            budget_left: None,
             new_tokens: Vec::new(),
             completed_tokens: Vec::new(),
             new_activity_tasks: Vec::new(),
@@ -596,6 +603,7 @@ impl Execution {
     /// Runs every frame that can make progress until all are blocked or the execution ends.
     pub fn run(&mut self) {
         self.now_cache = None;
+        self.budget_left = self.transition_budget;
         while let Some(fid) = self.ready.pop_front() {
             if self.is_done() {
                 self.ready.clear();
@@ -604,7 +612,22 @@ impl Execution {
             if self.alive(fid) {
                 self.run_frame(fid);
             }
+            if self.budget_left == Some(0) {
+                break;
+            }
         }
+    }
+
+    /// Makes [`Execution::run`] stop after this many states entered, so that the caller can
+    /// commit each transition before the next state begins. `None`: run until blocked.
+    pub fn set_transition_budget(&mut self, budget: Option<u64>) {
+        self.transition_budget = budget;
+    }
+
+    /// Whether frames can make progress without waiting for anything (a run stopped by its
+    /// transition budget).
+    pub fn has_ready_frames(&self) -> bool {
+        !self.ready.is_empty() && !self.is_done()
     }
 
     fn run_frame(&mut self, fid: FrameId) {
@@ -613,7 +636,16 @@ impl Execution {
                 return;
             }
             match self.frame(fid).phase {
-                Phase::Enter => self.enter_state(fid),
+                Phase::Enter if self.budget_left == Some(0) => {
+                    self.ready.push_front(fid);
+                    return;
+                }
+                Phase::Enter => {
+                    if let Some(left) = self.budget_left.as_mut() {
+                        *left -= 1;
+                    }
+                    self.enter_state(fid)
+                }
                 Phase::StartIteration { index } => {
                     if let Some((parent, _)) = self.frame(fid).parent {
                         let name = self.current_state_name(parent);
