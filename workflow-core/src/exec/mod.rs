@@ -5,6 +5,7 @@
 //! that advances the interpreter (`run.rs`) and performs its commands: task invocations run as
 //! their own tokio tasks, so Parallel branches and Map iterations really run concurrently.
 
+mod child;
 mod clock;
 mod compile;
 mod history;
@@ -21,10 +22,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
+pub use child::START_EXECUTION_SYNC2;
 pub use clock::{Clock, SystemClock, VirtualClock, format_timestamp};
 pub use compile::Machine;
 pub use history::{Details, EventType, HistoryEvent, Payload};
 pub use run::Status;
+pub(crate) use task::lambda_error_cause;
 pub use task::{
     MockError, MockResponse, Mocks, Registry, TaskFailure, TaskFuture, TaskHandler, TaskRequest,
 };
@@ -231,6 +234,8 @@ struct Inner {
     registry: RwLock<Registry>,
     executions: Mutex<HashMap<String, Arc<Shared>>>,
     seq: AtomicU64,
+    /// State machines that child executions may start (see `child.rs`).
+    children: RwLock<HashMap<String, LoadedMachine>>,
 }
 
 /// Runs state machines in-process.
@@ -261,6 +266,7 @@ impl Engine {
                 registry: RwLock::new(Registry::default()),
                 executions: Mutex::new(HashMap::new()),
                 seq: AtomicU64::new(0),
+                children: RwLock::new(HashMap::new()),
             }),
         }
     }
