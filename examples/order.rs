@@ -15,7 +15,7 @@
 //! `run`, `export`, `graph`, `validate`.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use workflow_core::prelude::*;
@@ -61,15 +61,18 @@ pub enum ShippingError {
     UnknownSku(String),
 }
 
-/// Makes the next `check_inventory` call fail with `InventoryError.Busy` (the demo sets it to
-/// show the retry).
-pub static WAREHOUSE_BUSY_ONCE: AtomicBool = AtomicBool::new(false);
+/// The order whose next `check_inventory` call fails with `InventoryError.Busy` (the demo sets
+/// it to show the retry).
+pub static WAREHOUSE_BUSY_FOR: Mutex<Option<String>> = Mutex::new(None);
 
 #[task(retry(on = ["InventoryError.Busy"], interval = 2, max_attempts = 3, backoff = 2.0), timeout = 30)]
 pub async fn check_inventory(order: Order) -> Result<Stock, InventoryError> {
-    if WAREHOUSE_BUSY_ONCE.swap(false, Ordering::SeqCst) {
+    let mut busy_for = WAREHOUSE_BUSY_FOR.lock().unwrap_or_else(|e| e.into_inner());
+    if busy_for.as_deref() == Some(order.order_id.as_str()) {
+        *busy_for = None;
         return Err(InventoryError::Busy);
     }
+    drop(busy_for);
     let reserved: u32 = order.lines.iter().map(|line| line.quantity).sum();
     Ok(Stock {
         available: reserved > 0,
@@ -141,7 +144,7 @@ fn main() -> ExitCode {
             },
         ],
     };
-    WAREHOUSE_BUSY_ONCE.store(true, Ordering::SeqCst);
+    *WAREHOUSE_BUSY_FOR.lock().unwrap_or_else(|e| e.into_inner()) = Some(order.order_id.clone());
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     runtime.block_on(async {
         let engine = Engine::default();

@@ -4,5 +4,7 @@ mod asl_roundtrip;
 mod asl_validate;
 mod cli;
 mod conformance;
+mod dsl;
+mod examples;
 mod oracles;
 mod tasks;
