@@ -75,7 +75,7 @@ impl<'a> AsyncFn<'a> {
             None => {
                 let message = format!(
                     "a {what} must return `Result<T, E>`, so that its failures have names; for example `-> Result<Receipt, {}>`",
-                    if what == "#[task]" {
+                    if what == "`#[task]`" {
                         "PaymentError"
                     } else {
                         "WorkflowError"

@@ -203,6 +203,7 @@ impl TaskAttr {
     pub(crate) fn parse(args: TokenStream) -> syn::Result<TaskAttr> {
         let parser = |input: ParseStream<'_>| {
             let mut attr = TaskAttr::default();
+            let mut heartbeat_span = None;
             while !input.is_empty() {
                 let lookahead = input.lookahead1();
                 if lookahead.peek(kw::retry) {
@@ -224,6 +225,7 @@ impl TaskAttr {
                     if attr.heartbeat.is_some() {
                         return Err(duplicate(key.span, "heartbeat"));
                     }
+                    heartbeat_span = Some(key.span);
                     input.parse::<Token![=]>()?;
                     attr.heartbeat = Some(parse_u64(input, "heartbeat", 1)?);
                 } else {
@@ -240,9 +242,12 @@ impl TaskAttr {
             if let (Some(timeout), Some(heartbeat)) = (attr.timeout, attr.heartbeat)
                 && heartbeat >= timeout
             {
-                return Err(input.error(format!(
-                    "`heartbeat` ({heartbeat}) must be shorter than `timeout` ({timeout})"
-                )));
+                return Err(syn::Error::new(
+                    heartbeat_span.unwrap_or_else(Span::call_site),
+                    format!(
+                        "`heartbeat` ({heartbeat}) must be shorter than `timeout` ({timeout}): the engine fails a task that has not reported for `heartbeat` seconds"
+                    ),
+                ));
             }
             Ok(attr)
         };

@@ -63,7 +63,7 @@ pub(crate) fn task(args: TokenStream, item: TokenStream) -> Output {
         fallback: item.clone(),
     })?;
     let attr = TaskAttr::parse(args);
-    let ast = AsyncFn::from_syn(&item_fn, "#[task]");
+    let ast = AsyncFn::from_syn(&item_fn, "`#[task]`");
     let mut errors = Vec::new();
     let attr = match attr {
         Ok(attr) => Some(attr),
@@ -191,14 +191,14 @@ pub(crate) fn workflow(args: TokenStream, item: TokenStream) -> Output {
     let mut direct = item_fn.clone();
     StripAttrs.visit_block_mut(&mut direct.block);
     let fail = |error: syn::Error, direct: &ItemFn, ast: Option<&AsyncFn<'_>>| {
-        let module = expand_workflow_module(direct, ast, None, &[], quote!("{}"), false);
+        let module = expand_workflow_module(direct, ast, None, &[], quote!(&["{}"]), false);
         Failure {
             error,
             fallback: quote!(#direct #module),
         }
     };
     let attr = WorkflowAttr::parse(args);
-    let ast = AsyncFn::from_syn(&item_fn, "#[workflow]");
+    let ast = AsyncFn::from_syn(&item_fn, "`#[workflow]`");
     let (attr, ast) = match (attr, ast) {
         (Ok(attr), Ok(ast)) => (attr, ast),
         (attr, ast) => {

@@ -68,7 +68,7 @@ enum Tail {
 #[derive(Default, Clone)]
 struct StmtAttrs {
     state_name: Option<String>,
-    task: Option<(TaskAttr, Span)>,
+    task: Option<(TaskAttr, proc_macro2::TokenStream)>,
 }
 
 pub(crate) struct Lowering {
@@ -472,9 +472,9 @@ impl Lowering {
                     "items (functions, structs, `use`, ...) are not supported inside a workflow body; declare them outside",
                 ),
             }
-            if let Some((_, span)) = self.pending.task.take() {
-                self.errors.push(syn::Error::new(
-                    span,
+            if let Some((_, tokens)) = self.pending.task.take() {
+                self.errors.push(syn::Error::new_spanned(
+                    tokens,
                     "`#[task(..)]` on a statement sets the retry, timeout or heartbeat of a task call; this statement calls no task",
                 ));
             }
@@ -527,7 +527,7 @@ impl Lowering {
                     _ => proc_macro2::TokenStream::new(),
                 };
                 match TaskAttr::parse(args) {
-                    Ok(task) => out.task = Some((task, attr.span())),
+                    Ok(task) => out.task = Some((task, attr.to_token_stream())),
                     Err(err) => self.errors.push(err),
                 }
             }
@@ -1636,6 +1636,16 @@ impl Lowering {
     fn error_pattern(&mut self, pat: &Pat) -> (Vec<String>, Option<String>) {
         match pat {
             Pat::Wild(_) => (vec!["States.ALL".into()], None),
+            Pat::Ident(ident)
+                if ident.subpat.is_none()
+                    && ident
+                        .ident
+                        .to_string()
+                        .starts_with(|c: char| c.is_ascii_uppercase()) =>
+            {
+                self.error(ident, "name the error with its enum, `Enum::Variant`: the ASL error name is `Enum.Variant` (a capitalised name here is a variant, not a binding)");
+                (vec!["States.ALL".into()], None)
+            }
             Pat::Ident(ident) if ident.subpat.is_none() => {
                 (vec!["States.ALL".into()], Some(ident.ident.to_string()))
             }

@@ -37,7 +37,7 @@ fn run(args: TokenStream, item: TokenStream) -> Result<String, Vec<String>> {
     let messages = |err: syn::Error| err.into_iter().map(|e| e.to_string()).collect::<Vec<_>>();
     let item: syn::ItemFn = syn::parse2(item).map_err(messages)?;
     let attr = WorkflowAttr::parse(args).map_err(messages)?;
-    let ast = AsyncFn::from_syn(&item, "#[workflow]").map_err(messages)?;
+    let ast = AsyncFn::from_syn(&item, "`#[workflow]`").map_err(messages)?;
     let cx = Ctxt::new();
     let reserved = check::workflow(&cx, &item.block);
     cx.check().map_err(messages)?;
