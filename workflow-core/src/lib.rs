@@ -104,7 +104,7 @@ pub use workflow_macros::task;
 /// - `asl() -> serde_json::Value` and the `ASL` text;
 /// - `start(&engine, args...)`, a typed [`WorkflowExecution`] whose `result().await` gives the
 ///   output or an [`ExecutionError`] with the ASL error name and cause;
-/// - `workflow() -> Workflow`, for [`cli::main`](crate::cli::main) and the engine.
+/// - `workflow() -> Workflow`, for [`cli::main`] and the engine.
 ///
 /// Arguments: `name = "StateMachineName"` (default: the function's name in PascalCase),
 /// `kind = "standard" | "express"` (express forbids callbacks and child workflows), and
