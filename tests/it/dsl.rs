@@ -52,7 +52,7 @@ static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
 /// Fails with `ShopError.Flaky` on every other call.
 #[task(retry(on = ["ShopError.Flaky"], interval = 1, max_attempts = 2))]
 pub async fn flaky(n: i64) -> Result<i64, ShopError> {
-    if FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+    if FLAKY_CALLS.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
         return Err(ShopError::Flaky);
     }
     Ok(n + 1)

@@ -374,3 +374,67 @@ async fn parent_child_direct_and_engine_agree() {
         .await;
     assert_eq!(from_engine(result), expected);
 }
+
+/// Runs a workflow binary's command the way `workflow_core::cli::main` does.
+fn workflow_binary(workflows: &[Workflow], args: &[&str]) -> (u8, String, String) {
+    use clap::Parser;
+    let cli = workflow_core::cli::WorkflowCli::try_parse_from(
+        std::iter::once("order").chain(args.iter().copied()),
+    )
+    .expect("the command line parses");
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut io = workflow_core::cli::Io {
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    let code = match workflow_core::cli::run_workflows(cli, workflows, &mut io) {
+        Ok(exit) => exit.code(),
+        Err(err) => {
+            stderr.extend(format!("error: {err:#}").into_bytes());
+            2
+        }
+    };
+    (
+        code,
+        String::from_utf8(stdout).expect("UTF-8"),
+        String::from_utf8(stderr).expect("UTF-8"),
+    )
+}
+
+#[test]
+fn workflow_binaries_export_validate_and_graph() {
+    let workflows = [
+        parent_child::fulfil_purchase::workflow(),
+        parent_child::ship_parcels::workflow(),
+    ];
+    let (code, stdout, _) = workflow_binary(&workflows, &["validate"]);
+    assert_eq!((code, stdout.as_str()), (0, "FulfilPurchase: OK\nShipParcels: OK\n"));
+
+    let dir = std::env::temp_dir().join(format!("workflow-export-{}", std::process::id()));
+    let (code, stdout, _) = workflow_binary(&workflows, &["export", "--out", dir.to_str().expect("UTF-8")]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), 2);
+    let written = std::fs::read_to_string(dir.join("ShipParcels.asl.json")).expect("exported");
+    assert_eq!(written, workflow_core::cli::pretty(&workflows[1]));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (code, _, stderr) = workflow_binary(&workflows, &["graph"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("several workflows ('FulfilPurchase', 'ShipParcels'); name one"), "{stderr}");
+    let (code, stdout, _) = workflow_binary(&workflows, &["graph", "ShipParcels"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("stateDiagram-v2"), "{stdout}");
+}
+
+#[test]
+fn workflow_binaries_run_with_the_workflow_cli_output_contract() {
+    let workflows = [order::process_order::workflow()];
+    let input = r#"{"order_id": "o-7", "total": 5000, "lines": [{"sku": "fig", "quantity": 1}]}"#;
+    let (code, stdout, stderr) = workflow_binary(&workflows, &["run", "--input", input, "--json"]);
+    assert_eq!(code, 1, "the card is declined: {stdout}{stderr}");
+    let result: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(result["status"], "FAILED");
+    assert_eq!(result["error"], "Declined");
+    assert_eq!(result["cause"], "the card was declined");
+    assert_eq!(result["history"][0]["type"], "ExecutionStarted");
+}

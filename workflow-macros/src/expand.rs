@@ -233,6 +233,20 @@ pub(crate) fn workflow(args: TokenStream, item: TokenStream) -> Output {
     let asl = expand_asl(&writer);
     let callees = callees(&machine);
     FieldChecks.visit_block_mut(&mut direct.block);
+    // Clippy's rewrites of these patterns (`.ok()`, `matches!`, ..) leave the workflow subset.
+    direct.attrs.push(syn::parse_quote!(#[allow(
+        clippy::manual_ok_err,
+        clippy::manual_map,
+        clippy::useless_vec,
+        clippy::question_mark,
+        clippy::needless_return,
+        clippy::match_like_matches_macro,
+        clippy::single_match,
+        clippy::manual_is_multiple_of,
+        clippy::collapsible_else_if,
+        clippy::collapsible_if,
+        clippy::needless_late_init
+    )]));
     let module = expand_workflow_module(
         &direct,
         Some(&ast),
@@ -377,6 +391,10 @@ fn expand_workflow_module(
             pub fn workflow() -> ::workflow_core::__private::Workflow {
                 ::workflow_core::__private::Workflow::__new(NAME, ASL, #express, __register)
             }
+            // The direct form counts as used: a workflow binary may only run the ASL.
+            const _: () = {
+                let _ = super::#name;
+            };
             #[doc(hidden)]
             pub fn __register(engine: &::workflow_core::__private::Engine) {
                 let _ = engine;
