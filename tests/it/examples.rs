@@ -408,10 +408,16 @@ fn workflow_binaries_export_validate_and_graph() {
         parent_child::ship_parcels::workflow(),
     ];
     let (code, stdout, _) = workflow_binary(&workflows, &["validate"]);
-    assert_eq!((code, stdout.as_str()), (0, "FulfilPurchase: OK\nShipParcels: OK\n"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "FulfilPurchase: OK\nShipParcels: OK\n")
+    );
 
     let dir = std::env::temp_dir().join(format!("workflow-export-{}", std::process::id()));
-    let (code, stdout, _) = workflow_binary(&workflows, &["export", "--out", dir.to_str().expect("UTF-8")]);
+    let (code, stdout, _) = workflow_binary(
+        &workflows,
+        &["export", "--out", dir.to_str().expect("UTF-8")],
+    );
     assert_eq!(code, 0);
     assert_eq!(stdout.lines().count(), 2);
     let written = std::fs::read_to_string(dir.join("ShipParcels.asl.json")).expect("exported");
@@ -420,7 +426,10 @@ fn workflow_binaries_export_validate_and_graph() {
 
     let (code, _, stderr) = workflow_binary(&workflows, &["graph"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("several workflows ('FulfilPurchase', 'ShipParcels'); name one"), "{stderr}");
+    assert!(
+        stderr.contains("several workflows ('FulfilPurchase', 'ShipParcels'); name one"),
+        "{stderr}"
+    );
     let (code, stdout, _) = workflow_binary(&workflows, &["graph", "ShipParcels"]);
     assert_eq!(code, 0);
     assert!(stdout.starts_with("stateDiagram-v2"), "{stdout}");
