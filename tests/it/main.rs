@@ -6,5 +6,8 @@ mod cli;
 mod conformance;
 mod dsl;
 mod examples;
+mod jsonata_differential;
+mod jsonata_suite;
 mod oracles;
+mod store;
 mod tasks;

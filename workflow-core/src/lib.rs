@@ -39,6 +39,7 @@ pub mod asl;
 pub mod cli;
 pub mod exec;
 pub mod expr;
+pub mod store;
 pub mod workflow;
 
 pub use workflow::direct::{callback, child_workflow, map, sleep, sleep_until};

@@ -376,31 +376,48 @@ impl ComparisonOp {
 
     /// The operator's name without the `Path` suffix.
     pub fn name(self) -> &'static str {
-        match self {
-            ComparisonOp::StringEquals => "StringEquals",
-            ComparisonOp::StringLessThan => "StringLessThan",
-            ComparisonOp::StringGreaterThan => "StringGreaterThan",
-            ComparisonOp::StringLessThanEquals => "StringLessThanEquals",
-            ComparisonOp::StringGreaterThanEquals => "StringGreaterThanEquals",
-            ComparisonOp::StringMatches => "StringMatches",
-            ComparisonOp::NumericEquals => "NumericEquals",
-            ComparisonOp::NumericLessThan => "NumericLessThan",
-            ComparisonOp::NumericGreaterThan => "NumericGreaterThan",
-            ComparisonOp::NumericLessThanEquals => "NumericLessThanEquals",
-            ComparisonOp::NumericGreaterThanEquals => "NumericGreaterThanEquals",
-            ComparisonOp::BooleanEquals => "BooleanEquals",
-            ComparisonOp::TimestampEquals => "TimestampEquals",
-            ComparisonOp::TimestampLessThan => "TimestampLessThan",
-            ComparisonOp::TimestampGreaterThan => "TimestampGreaterThan",
-            ComparisonOp::TimestampLessThanEquals => "TimestampLessThanEquals",
-            ComparisonOp::TimestampGreaterThanEquals => "TimestampGreaterThanEquals",
-            ComparisonOp::IsNull => "IsNull",
-            ComparisonOp::IsPresent => "IsPresent",
-            ComparisonOp::IsNumeric => "IsNumeric",
-            ComparisonOp::IsString => "IsString",
-            ComparisonOp::IsBoolean => "IsBoolean",
-            ComparisonOp::IsTimestamp => "IsTimestamp",
+        self.key_str(false)
+    }
+
+    /// The ASL key of the operator, in literal or path form (`"NumericEquals"`,
+    /// `"NumericEqualsPath"`). The path form of an operator that has none gives its plain name.
+    pub fn key_str(self, path: bool) -> &'static str {
+        macro_rules! keys {
+            ($($name:ident),*) => {
+                match self {
+                    $(ComparisonOp::$name => if path && self.has_path_form() {
+                        concat!(stringify!($name), "Path")
+                    } else {
+                        stringify!($name)
+                    },)*
+                }
+            };
         }
+        keys!(
+            StringEquals,
+            StringLessThan,
+            StringGreaterThan,
+            StringLessThanEquals,
+            StringGreaterThanEquals,
+            StringMatches,
+            NumericEquals,
+            NumericLessThan,
+            NumericGreaterThan,
+            NumericLessThanEquals,
+            NumericGreaterThanEquals,
+            BooleanEquals,
+            TimestampEquals,
+            TimestampLessThan,
+            TimestampGreaterThan,
+            TimestampLessThanEquals,
+            TimestampGreaterThanEquals,
+            IsNull,
+            IsPresent,
+            IsNumeric,
+            IsString,
+            IsBoolean,
+            IsTimestamp
+        )
     }
 
     /// Whether a `...Path` form exists (all but `StringMatches` and the `Is*` tests).
@@ -429,15 +446,6 @@ impl ComparisonOp {
             .iter()
             .find(|op| op.name() == key)
             .map(|op| (*op, false))
-    }
-
-    /// The ASL key for this operator in literal or path form.
-    pub fn key(self, path: bool) -> String {
-        if path {
-            format!("{}Path", self.name())
-        } else {
-            self.name().to_string()
-        }
     }
 }
 

@@ -414,7 +414,7 @@ impl ChoiceRule {
                     Operand::Literal(v) => (false, v.clone()),
                     Operand::Path(p) => (true, Value::String(p.clone())),
                 };
-                obj.entries.push((operator_key(*op, path), value));
+                obj.entries.push((op.key_str(path), value));
             }
         }
         obj.opt("Output", self.output.clone());
@@ -422,45 +422,6 @@ impl ChoiceRule {
         obj.opt("Next", self.next.clone().map(Value::String));
         obj.finish(&self.key_order)
     }
-}
-
-/// The ASL key of an operator as a static string.
-fn operator_key(op: ComparisonOp, path: bool) -> &'static str {
-    macro_rules! keys {
-        ($($name:ident),*) => {
-            match (op, path) {
-                $(
-                    (ComparisonOp::$name, false) => stringify!($name),
-                    (ComparisonOp::$name, true) => concat!(stringify!($name), "Path"),
-                )*
-            }
-        };
-    }
-    keys!(
-        StringEquals,
-        StringLessThan,
-        StringGreaterThan,
-        StringLessThanEquals,
-        StringGreaterThanEquals,
-        StringMatches,
-        NumericEquals,
-        NumericLessThan,
-        NumericGreaterThan,
-        NumericLessThanEquals,
-        NumericGreaterThanEquals,
-        BooleanEquals,
-        TimestampEquals,
-        TimestampLessThan,
-        TimestampGreaterThan,
-        TimestampLessThanEquals,
-        TimestampGreaterThanEquals,
-        IsNull,
-        IsPresent,
-        IsNumeric,
-        IsString,
-        IsBoolean,
-        IsTimestamp
-    )
 }
 
 fn item_reader(r: &ItemReader) -> Value {

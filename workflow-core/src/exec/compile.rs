@@ -128,6 +128,8 @@ pub(crate) struct Catcher {
     pub assign: Option<Assign>,
 }
 
+// One per state, built once per definition: the Map variant's size costs nothing measurable.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Kind {
     Pass {
@@ -868,7 +870,8 @@ impl Compiler {
             return JValue::Literal(Arc::new(value.clone()));
         }
         match value {
-            Value::String(s) => match jsonata::strip_delimiters(s) {
+            Value::String(s) => match jsonata::strip_delimiters(s).map(str::trim) {
+                // AWS quotes the expression trimmed in its messages.
                 Some(src) => match jsonata::Expr::compile(src) {
                     Ok(expr) => JValue::Expr {
                         expr,

@@ -24,7 +24,7 @@ use super::task::{
     lambda_error_cause, lambda_invoke_result,
 };
 use crate::asl::QueryLanguage;
-use crate::expr::{ErrorName, EvalError};
+use crate::expr::{ErrorName, EvalError, jsonata};
 
 pub(crate) type FrameId = usize;
 
@@ -1561,22 +1561,14 @@ impl Execution {
         let quiet = self.frame(fid).quiet;
         let mut children = Vec::with_capacity(branches.len());
         for (slot, program) in branches.iter().enumerate() {
-            let entered_time = self.now();
-            let child = self.alloc(Frame {
-                program: *program,
-                parent: Some((fid, slot)),
-                state: plan.machine.programs[*program].start,
-                input: effective.clone(),
-                entered_event: 0,
-                entered_time,
-                last_event: started,
-                phase: Phase::Enter,
-                retry_counts: Vec::new(),
-                retry_count: 0,
-                vars: HashMap::new(),
+            let child = self.spawn_child(
+                *program,
+                (fid, slot),
+                effective.clone(),
+                started,
+                Phase::Enter,
                 quiet,
-                epoch: 0,
-            });
+            );
             children.push(Some(child));
             self.ready.push_back(child);
         }
@@ -1881,6 +1873,35 @@ impl Execution {
         }
     }
 
+    /// A new frame running `program` for slot `slot` of a Parallel or Map state's frame.
+    fn spawn_child(
+        &mut self,
+        program: ProgramId,
+        parent: (FrameId, usize),
+        input: Payload,
+        last_event: u64,
+        phase: Phase,
+        quiet: bool,
+    ) -> FrameId {
+        let entered_time = self.now();
+        let state = self.plan.machine.programs[program].start;
+        self.alloc(Frame {
+            program,
+            parent: Some(parent),
+            state,
+            input,
+            entered_event: 0,
+            entered_time,
+            last_event,
+            phase,
+            retry_counts: Vec::new(),
+            retry_count: 0,
+            vars: HashMap::new(),
+            quiet,
+            epoch: 0,
+        })
+    }
+
     /// Starts Map iterations up to the concurrency limit.
     fn launch_iterations(&mut self, fid: FrameId) {
         let plan = self.plan.clone();
@@ -1906,26 +1927,19 @@ impl Execution {
                 map.running += 1;
                 (index, map.inputs[index].clone(), map.distributed)
             };
-            let entered_time = self.now();
-            let child = self.alloc(Frame {
+            let phase = if distributed {
+                Phase::Enter
+            } else {
+                Phase::StartIteration { index }
+            };
+            let child = self.spawn_child(
                 program,
-                parent: Some((fid, index)),
-                state: plan.machine.programs[program].start,
+                (fid, index),
                 input,
-                entered_event: 0,
-                entered_time,
                 last_event,
-                phase: if distributed {
-                    Phase::Enter
-                } else {
-                    Phase::StartIteration { index }
-                },
-                retry_counts: Vec::new(),
-                retry_count: 0,
-                vars: HashMap::new(),
-                quiet: quiet || distributed,
-                epoch: 0,
-            });
+                phase,
+                quiet || distributed,
+            );
             if let Phase::Join(join) = &mut self.frame_mut(fid).phase {
                 join.children[index] = Some(child);
             }
@@ -2607,6 +2621,16 @@ impl Execution {
                             fid,
                             format!(
                                 "The JSONata expression '{}' specified for the field '{field}' returned nothing (undefined).",
+                                expr.source()
+                            ),
+                            Some(field.clone()),
+                        ));
+                    }
+                    Err(e) if e.code == jsonata::UNSUPPORTED_RESULT => {
+                        return Err(self.query_error(
+                            fid,
+                            format!(
+                                "The JSONata expression '{}' specified for the field '{field}' returned an unsupported result type.",
                                 expr.source()
                             ),
                             Some(field.clone()),

@@ -33,14 +33,13 @@ use super::{CompileError, ErrorName, EvalError, Scope};
 
 mod eval;
 mod filter;
-mod java;
 mod parse;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use super::java::hash_map_order;
+pub use super::java::to_json_string;
 pub use filter::Filter;
-pub(crate) use java::hash_map_order;
-pub use java::to_json_string;
 
 /// Where a path starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 pub mod choice;
 pub mod intrinsic;
+mod java;
 pub mod jsonata;
 pub mod jsonpath;
 pub mod template;

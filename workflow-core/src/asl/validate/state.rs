@@ -511,18 +511,18 @@ impl<'m> Validator<'m> {
                 }
                 match operand {
                     Operand::Path(path) => {
-                        let key = op.key(true);
+                        let key = op.key_str(true);
                         if let Err(err) = Path::parse(path) {
                             self.schema(
-                                pointer_push(at, &key),
+                                pointer_push(at, key),
                                 format!("`{key}` must be a valid JSONPath: {err}"),
                             );
                         }
                     }
                     Operand::Literal(Value::String(text)) if op.name().starts_with("Timestamp") => {
                         if let Some(message) = syntax::timestamp_error(text) {
-                            let key = op.key(false);
-                            self.schema(pointer_push(at, &key), format!("`{key}`: {message}"));
+                            let key = op.key_str(false);
+                            self.schema(pointer_push(at, key), format!("`{key}`: {message}"));
                         }
                     }
                     Operand::Literal(_) => {}

@@ -9,9 +9,10 @@ use serde_json::{Map, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
+use super::base64;
 use super::parse::{Arg, Node, Template};
-use super::{base64, java};
 use crate::expr::EvalError;
+use crate::expr::java;
 
 /// `States.ArrayRange` creates at most this many elements.
 const ARRAY_RANGE_MAX: i64 = 1000;
@@ -209,7 +210,7 @@ impl Func {
         match self {
             Func::Format => format(&args, template),
             Func::StringToJson => string_to_json(&args),
-            Func::JsonToString => Ok(Value::String(java::to_json(args.value(0)?))),
+            Func::JsonToString => Ok(Value::String(java::to_json_string(args.value(0)?))),
             Func::Array => Ok(Value::Array(
                 values.iter().map(|value| value.as_ref().clone()).collect(),
             )),
@@ -576,7 +577,7 @@ fn json_merge(args: &Args<'_, '_>) -> Result<Value, EvalError> {
     for (key, value) in second {
         merged.insert(key.clone(), value.clone());
     }
-    Ok(Value::Object(java::hash_map_order(merged)))
+    Ok(Value::Object(java::hash_map_ordered(merged)))
 }
 
 /// A random integer from `start` (inclusive) to `end` (exclusive), as Java's
@@ -648,7 +649,7 @@ fn canonical_key(value: &Value) -> String {
                 }
                 out.push('}');
             }
-            other => out.push_str(&java::to_json(other)),
+            other => out.push_str(&java::to_json_string(other)),
         }
     }
     let mut out = String::new();
@@ -687,7 +688,7 @@ fn type_name(value: &Value) -> &'static str {
 
 /// The value as JSON, cut short for an error message.
 fn preview(value: &Value) -> String {
-    preview_text(&java::to_json(value))
+    preview_text(&java::to_json_string(value))
 }
 
 fn preview_text(text: &str) -> String {

@@ -26,7 +26,6 @@
 
 mod base64;
 mod func;
-mod java;
 mod parse;
 
 #[cfg(test)]

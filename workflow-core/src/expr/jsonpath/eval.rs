@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::Segment;
-use super::java;
+use crate::expr::java;
 
 /// Every match of `segments` below `node`, in Jayway's order. `root` is what `$` means inside
 /// filters.

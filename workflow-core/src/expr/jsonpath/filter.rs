@@ -9,7 +9,7 @@ use serde_json::{Number, Value};
 
 use super::Segment;
 use super::eval;
-use super::java;
+use crate::expr::java;
 
 /// A compiled filter, the `?(...)` part of `[?(...)]`.
 #[derive(Debug, Clone, PartialEq)]

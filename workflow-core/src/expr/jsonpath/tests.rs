@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::expr::SimpleScope;
+use crate::expr::java;
 
 fn scope() -> SimpleScope {
     let mut scope = SimpleScope {

@@ -1,12 +1,16 @@
-//! How AWS's Java runtime shows values: Jackson's compact JSON, `Double.toString`, the class
-//! names Jayway puts in its messages, and the iteration order of a `java.util.HashMap`.
+//! How AWS's Java runtime shows values: Jackson's compact JSON, `Double.toString`,
+//! `String.valueOf`, `Math.round`, `java.util.Random`, the class names Jayway puts in its
+//! messages, and the iteration order of a `java.util.HashMap`.
 //!
-//! Step Functions quotes values in error causes and builds some objects in hash-map order, so
-//! matching AWS byte for byte means doing what the JVM does.
+//! Step Functions runs on the JVM, and its results and error causes show it: numbers print as
+//! `Double.toString` prints them, `States.Format` prints objects as `Map.toString` does,
+//! `States.JsonMerge` and payload templates return keys in `HashMap` order. Matching AWS byte
+//! for byte means doing what the JVM does; this module reproduces those behaviours from their
+//! documented definitions.
 
 use std::fmt::Write;
 
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
 /// Renders `value` as Jackson writes it: compact, `\uXXXX` escapes with upper-case hex for
 /// control characters, doubles as `Double.toString` shows them (`1.0E20`, `100.0`).
@@ -204,4 +208,184 @@ pub fn hash_map_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
     // the bucket index gives the same sequence.
     order.sort_by_key(|&(bucket, _)| bucket);
     order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// A value as `String.valueOf` prints the Java object it maps to: strings without quotes,
+/// arrays as `[a, b]` and objects as `{k=v, k2=v2}`.
+pub fn to_display_string(value: &Value) -> String {
+    let mut out = String::new();
+    write_display(&mut out, value);
+    out
+}
+
+fn write_display(out: &mut String, value: &Value) {
+    match value {
+        Value::String(text) => out.push_str(text),
+        Value::Number(number) => out.push_str(&number_to_string(number)),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_display(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(key);
+                out.push('=');
+                write_display(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// `Math.round` on a double: the closest integer, ties toward positive infinity
+/// (`-1.5` gives `-1`, `2.5` gives `3`).
+pub fn math_round(value: f64) -> f64 {
+    let floor = value.floor();
+    if value - floor >= 0.5 {
+        floor + 1.0
+    } else {
+        floor
+    }
+}
+
+/// The entries of `map` in the order a `java.util.HashMap` filled with them, in `map`'s order,
+/// iterates them (see [`hash_map_order`]).
+pub fn hash_map_ordered(map: Map<String, Value>) -> Map<String, Value> {
+    let keys: Vec<&String> = map.keys().collect();
+    let order = hash_map_order(&keys);
+    let mut entries: Vec<Option<(String, Value)>> = map.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| entries[i].take())
+        .collect()
+}
+
+/// `java.util.Random`'s generator, as its documentation specifies it: a 48-bit linear
+/// congruential generator. `States.MathRandom` with a seed must return the same number for the
+/// same seed; this gives it a well-known deterministic sequence.
+pub struct JavaRandom {
+    seed: u64,
+}
+
+const MULTIPLIER: u64 = 0x5_DEEC_E66D;
+const MASK: u64 = (1 << 48) - 1;
+
+impl JavaRandom {
+    pub fn new(seed: i64) -> JavaRandom {
+        JavaRandom {
+            seed: (seed as u64 ^ MULTIPLIER) & MASK,
+        }
+    }
+
+    fn next(&mut self, bits: u32) -> u32 {
+        self.seed = (self.seed.wrapping_mul(MULTIPLIER).wrapping_add(0xB)) & MASK;
+        (self.seed >> (48 - bits)) as u32
+    }
+
+    /// A uniform value in `0..bound`, `bound` positive, as `Random.nextInt(int)` draws it.
+    pub fn next_int(&mut self, bound: u32) -> u32 {
+        debug_assert!(bound > 0 && bound <= i32::MAX as u32);
+        if bound.is_power_of_two() {
+            return ((u64::from(bound) * u64::from(self.next(31))) >> 31) as u32;
+        }
+        loop {
+            let bits = self.next(31);
+            let value = bits % bound;
+            // Reject the last incomplete run of `bound` values, so every value is equally likely.
+            if u64::from(bits) - u64::from(value) + u64::from(bound - 1) <= i32::MAX as u64 {
+                return value;
+            }
+        }
+    }
+
+    /// 64 random bits, as `Random.nextLong` draws them.
+    pub fn next_u64(&mut self) -> u64 {
+        (u64::from(self.next(32)) << 32).wrapping_add(i64::from(self.next(32) as i32) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_to_string_matches_java() {
+        for (value, java) in [
+            (1.0, "1.0"),
+            (1.1, "1.1"),
+            (-2.5, "-2.5"),
+            (100.0, "100.0"),
+            (1234567.0, "1234567.0"),
+            (1.0e7, "1.0E7"),
+            (12345678.9, "1.23456789E7"),
+            (0.001, "0.001"),
+            (0.0001, "1.0E-4"),
+            (1.0e20, "1.0E20"),
+            (-1.5e-10, "-1.5E-10"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (-0.0, "-0.0"),
+            (0.002, "0.002"),
+            (1.0e22, "1.0E22"),
+            (123456.789e3, "1.23456789E8"),
+        ] {
+            assert_eq!(double_to_string(value), java, "{value}");
+        }
+    }
+
+    #[test]
+    fn math_round_ties_go_up() {
+        for (value, rounded) in [
+            (1.49, 1.0),
+            (1.5, 2.0),
+            (-1.5, -1.0),
+            (-1.51, -2.0),
+            (-0.5, 0.0),
+            (0.49999999999999994, 0.0),
+        ] {
+            assert_eq!(math_round(value), rounded, "{value}");
+        }
+    }
+
+    #[test]
+    fn java_random_matches_the_jvm() {
+        // Values printed by a JVM for `new Random(seed)`.
+        let mut random = JavaRandom::new(42);
+        assert_eq!([random.next_int(100), random.next_int(100)], [30, 63]);
+        let mut random = JavaRandom::new(0);
+        assert_eq!(
+            [
+                random.next_int(10),
+                random.next_int(10),
+                random.next_int(10)
+            ],
+            [0, 8, 9]
+        );
+        let mut random = JavaRandom::new(-5);
+        assert_eq!(
+            [random.next_int(64), random.next_int(1_000_000)],
+            [17, 466721]
+        );
+        let mut random = JavaRandom::new(7);
+        assert_eq!(random.next_u64() as i64, -4967725919621401576);
+    }
+
+    #[test]
+    fn string_hash_code_matches_java() {
+        assert_eq!(string_hash(""), 0);
+        assert_eq!(string_hash("a"), 97);
+        assert_eq!(string_hash("hello"), 99162322);
+        assert_eq!(string_hash("constant_input_field"), -1296316374);
+    }
 }

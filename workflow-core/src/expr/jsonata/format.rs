@@ -1,0 +1,151 @@
+//! Formatting and parsing with picture strings: numbers, integers, bases and date/times.
+
+use super::error::{JsonataError, Result};
+use super::eval::Ev;
+use super::value::{Val, string};
+
+fn todo_error(name: &str) -> JsonataError {
+    JsonataError::new(
+        "D3100",
+        format!("${name} with a picture string is not supported yet"),
+    )
+}
+
+pub(crate) fn format_number<'a>(_: &Ev<'a>, _args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    Err(todo_error("formatNumber"))
+}
+
+pub(crate) fn format_integer<'a>(_: &Ev<'a>, _args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    Err(todo_error("formatInteger"))
+}
+
+pub(crate) fn parse_integer<'a>(_: &Ev<'a>, _args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    Err(todo_error("parseInteger"))
+}
+
+pub(crate) fn format_base<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    let Some(n) = args.first().and_then(|v| v.as_num()) else {
+        return Ok(Val::Undef);
+    };
+    let radix = args.get(1).and_then(|v| v.as_num()).unwrap_or(10.0);
+    if !(2.0..=36.0).contains(&radix) {
+        return Err(JsonataError::new(
+            "D3100",
+            format!(
+                "The radix of the formatBase function must be between 2 and 36.  It was given {radix}"
+            ),
+        ));
+    }
+    let radix = radix as u32;
+    let v = super::functions::round_half_even(n, 0);
+    let neg = v < 0.0;
+    let mut x = v.abs() as u128;
+    let mut digits = Vec::new();
+    loop {
+        let d = (x % radix as u128) as u32;
+        digits.push(std::char::from_digit(d, radix).unwrap_or('0'));
+        x /= radix as u128;
+        if x == 0 {
+            break;
+        }
+    }
+    if neg {
+        digits.push('-');
+    }
+    digits.reverse();
+    Ok(string(&digits.into_iter().collect::<String>()))
+}
+
+fn now_millis(ev: &Ev<'_>) -> i64 {
+    match ev.now.get() {
+        Some(t) => t,
+        None => {
+            let t = chrono::Utc::now().timestamp_millis();
+            ev.now.set(Some(t));
+            t
+        }
+    }
+}
+
+pub(crate) fn iso(ms: i64) -> Option<String> {
+    let dt = chrono::DateTime::from_timestamp_millis(ms)?;
+    Some(dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
+
+pub(crate) fn millis<'a>(ev: &Ev<'a>, _: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    Ok(Val::Num(now_millis(ev) as f64))
+}
+
+pub(crate) fn now<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a>> {
+    let ms = now_millis(ev);
+    let mut call = vec![Val::Num(ms as f64)];
+    call.extend(args);
+    from_millis(ev, call, input)
+}
+
+pub(crate) fn from_millis<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    let Some(ms) = args.first().and_then(|v| v.as_num()) else {
+        return Ok(Val::Undef);
+    };
+    if args.get(1).is_some_and(|p| !p.is_undef()) || args.get(2).is_some_and(|p| !p.is_undef()) {
+        return Err(todo_error("fromMillis"));
+    }
+    iso(ms.floor() as i64)
+        .map(|s| string(&s))
+        .ok_or_else(|| JsonataError::new("D3110", "The timestamp is out of range".into()))
+}
+
+/// Parses an ISO 8601 timestamp to milliseconds since the epoch (UTC when no offset is given).
+pub(crate) fn parse_iso(s: &str) -> Option<i64> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.timestamp_millis());
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(s, f) {
+            return Some(dt.timestamp_millis());
+        }
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(dt.and_utc().timestamp_millis());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d") {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
+    }
+    if s.len() == 4
+        && let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01-01"), "%Y-%m-%d")
+    {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis());
+    }
+    None
+}
+
+pub(crate) fn to_millis<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    let Some(s) = args.first().and_then(|v| v.as_str()) else {
+        return Ok(Val::Undef);
+    };
+    if args.get(1).is_some_and(|p| !p.is_undef()) {
+        return Err(todo_error("toMillis"));
+    }
+    match parse_iso(s) {
+        Some(ms) => Ok(Val::Num(ms as f64)),
+        None => Err(JsonataError::new(
+            "D3110",
+            format!("The timestamp {s} is not in ISO 8601 format and cannot be converted"),
+        )),
+    }
+}
