@@ -367,6 +367,15 @@ fn expand_workflow_module(
             }
         }
     });
+    // The direct form counts as used: a workflow binary may only run the ASL. (Only for a
+    // checked workflow: a generic one would need type annotations here.)
+    let uses_direct = machine.map(|_| {
+        quote! {
+            const _: () = {
+                let _ = super::#name;
+            };
+        }
+    });
     let doc = format!(
         "The state machine `{machine_name}` compiled from [`{name}`](fn@{name}) by `#[workflow]`."
     );
@@ -391,10 +400,7 @@ fn expand_workflow_module(
             pub fn workflow() -> ::workflow_core::__private::Workflow {
                 ::workflow_core::__private::Workflow::__new(NAME, ASL, #express, __register)
             }
-            // The direct form counts as used: a workflow binary may only run the ASL.
-            const _: () = {
-                let _ = super::#name;
-            };
+            #uses_direct
             #[doc(hidden)]
             pub fn __register(engine: &::workflow_core::__private::Engine) {
                 let _ = engine;
