@@ -55,7 +55,7 @@ pub async fn request_approval(token: String, expense: Expense) -> Result<(), Not
         return Err(NotifyError::NoApprover);
     }
     println!(
-        "approval needed for {} ({}): token {token}",
+        "approval needed for {} ({}); from another terminal: cargo run -p workflow-examples --example approval -- send-task-success --token '{token}' --output '{{\"approved\": true, \"approver\": \"ana\"}}'",
         expense.id, expense.amount
     );
     TOKENS.lock().unwrap_or_else(|e| e.into_inner()).push(token);
