@@ -368,6 +368,65 @@ async fn for_loop_runs() {
     );
 }
 
+/// Nested arrays and one-element lists keep their shape through a `for` loop.
+#[workflow]
+pub async fn row_sums(rows: Vec<Vec<i64>>) -> Result<(i64, usize), WorkflowError> {
+    let mut total = 0;
+    let mut cells = 0;
+    for row in rows {
+        let sum: i64 = row.iter().sum();
+        total += sum;
+        cells += row.len();
+    }
+    Ok((total, cells))
+}
+
+#[tokio::test]
+async fn for_loop_keeps_nested_arrays() {
+    for rows in [vec![vec![1, 2], vec![3]], vec![vec![5]], vec![]] {
+        let engine = row_sums::start(&virtual_engine(), rows.clone());
+        let expected = (
+            rows.iter().flatten().sum::<i64>(),
+            rows.iter().map(Vec::len).sum::<usize>(),
+        );
+        assert_eq!(
+            agree(row_sums(rows.clone()), engine).await,
+            Ok(expected),
+            "{rows:?}"
+        );
+    }
+}
+
+/// Iterator adaptors in expressions: `collect` keeps an array for zero, one or many items.
+#[workflow]
+pub async fn cheap_names(items: Vec<Item>) -> Result<(Vec<String>, bool, f64), WorkflowError> {
+    let names = items
+        .iter()
+        .filter(|i| i.price < 10.0)
+        .map(|i| i.name.to_uppercase())
+        .collect::<Vec<_>>();
+    let any_free = items.iter().any(|i| i.price == 0.0);
+    let total: f64 = items.iter().map(|i| i.price).sum();
+    Ok((names, any_free, total))
+}
+
+#[tokio::test]
+async fn iterator_adaptors_run() {
+    let item = |name: &str, price| Item {
+        name: name.into(),
+        price,
+    };
+    for items in [
+        vec![],
+        vec![item("pen", 2.0)],
+        vec![item("pen", 2.0), item("car", 900.0), item("gift", 0.0)],
+    ] {
+        let engine = cheap_names::start(&virtual_engine(), items.clone());
+        let result = agree(cheap_names(items.clone()), engine).await;
+        assert!(result.is_ok(), "{items:?}: {result:?}");
+    }
+}
+
 // Row: `map(xs, |x| async move { .. }).max_concurrency(n).await?` -> Map with ItemProcessor.
 #[workflow]
 pub async fn map_items(numbers: Vec<i64>, offset: i64) -> Result<Vec<i64>, WorkflowError> {

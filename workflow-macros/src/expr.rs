@@ -175,12 +175,12 @@ impl<'e> Lowerer<'e> {
                 if tuple.elems.is_empty() {
                     return "null".to_string();
                 }
-                let items: Vec<String> = tuple.elems.iter().map(|e| self.expr(e)).collect();
-                format!("[{}]", items.join(", "))
+                let elems: Vec<&Expr> = tuple.elems.iter().collect();
+                self.array(&elems)
             }
             Expr::Array(array) => {
-                let items: Vec<String> = array.elems.iter().map(|e| self.expr(e)).collect();
-                format!("[{}]", items.join(", "))
+                let elems: Vec<&Expr> = array.elems.iter().collect();
+                self.array(&elems)
             }
             Expr::Macro(mac) => self.mac(&mac.mac),
             Expr::MethodCall(call) => self.method(call),
@@ -223,6 +223,26 @@ impl<'e> Lowerer<'e> {
             Expr::Closure(closure) => self.error(closure, format!("closures are only supported as the argument of `map`, `callback` and `iter().map/filter/any/all`; {MOVE_TO_TASK}")),
             other => self.error(other, format!("this expression is not supported in a workflow; {MOVE_TO_TASK}")),
         }
+    }
+
+    /// An array of `elems`. JSONata's array constructor splices an element whose value is an
+    /// array (`[$xs, 1]` is `[..xs, 1]`), so when an element may hold an array the array is
+    /// built with `$map` over the positions, which keeps each value whole.
+    fn array(&mut self, elems: &[&Expr]) -> String {
+        let items: Vec<String> = elems.iter().map(|e| self.expr(e)).collect();
+        if items.len() < 2 || !elems.iter().any(|e| may_be_array(e)) {
+            return format!("[{}]", items.join(", "));
+        }
+        let last = items.len() - 1;
+        let mut body = items[last].clone();
+        for (i, item) in items.iter().enumerate().take(last).rev() {
+            body = format!("$i = {i} ? {item} : {body}");
+        }
+        let positions: Vec<String> = (0..items.len()).map(|i| i.to_string()).collect();
+        format!(
+            "$map([{}], function($i) {{ {body} }})",
+            positions.join(", ")
+        )
     }
 
     fn block_value(&mut self, stmts: &[syn::Stmt], node: impl ToTokens) -> String {
@@ -282,8 +302,8 @@ impl<'e> Lowerer<'e> {
                 let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
                 match mac.parse_body_with(parser) {
                     Ok(items) => {
-                        let items: Vec<String> = items.iter().map(|e| self.expr(e)).collect();
-                        format!("[{}]", items.join(", "))
+                        let elems: Vec<&Expr> = items.iter().collect();
+                        self.array(&elems)
                     }
                     Err(_) => self.error(mac, "`vec![x; n]` is not supported in a workflow; list the elements"),
                 }
@@ -494,7 +514,7 @@ impl<'e> Lowerer<'e> {
                 }
             }
             "collect" if arity(0) => format!("[{}]", self.expr(&call.receiver)),
-            "sum" if arity(0) => format!("$sum({})", self.expr(&call.receiver)),
+            "sum" if arity(0) => format!("$sum([{}])", self.expr(&call.receiver)),
             _ => {
                 let hint = match crate::attr::did_you_mean(&method, METHODS) {
                     Some(close) if close != method => format!(" (did you mean `{close}`?)"),
@@ -548,5 +568,40 @@ fn describe_into(expr: &Expr, out: &mut String) {
         Expr::Index(index) => describe_into(&index.expr, out),
         Expr::Reference(reference) => describe_into(&reference.expr, out),
         _ => {}
+    }
+}
+
+/// Whether an expression's value may be a JSON array (so JSONata's array constructor would
+/// splice it): variables, fields, indexing and method results may; literals, arithmetic,
+/// comparisons, objects and strings may not.
+fn may_be_array(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(_) | Expr::Binary(_) | Expr::Unary(_) | Expr::Struct(_) | Expr::Cast(_) => false,
+        Expr::Macro(mac) => mac.mac.path.is_ident("vec"),
+        Expr::Paren(paren) => may_be_array(&paren.expr),
+        Expr::Reference(reference) => may_be_array(&reference.expr),
+        Expr::MethodCall(call) => !matches!(
+            call.method.to_string().as_str(),
+            "len"
+                | "count"
+                | "is_empty"
+                | "contains"
+                | "to_uppercase"
+                | "to_lowercase"
+                | "trim"
+                | "starts_with"
+                | "ends_with"
+                | "is_some"
+                | "is_none"
+                | "abs"
+                | "floor"
+                | "ceil"
+                | "sum"
+                | "any"
+                | "all"
+                | "to_string"
+        ),
+        Expr::Path(path) => path.path.segments.len() == 1 && !path.path.is_ident("None"),
+        _ => true,
     }
 }

@@ -270,7 +270,7 @@ fn lowering() {
                 }
             },
             Expect::Asl(&[
-                r#""ForEachX":{"Type":"Pass","Assign":{"x_items":"{% [$xs] %}","x_index":0},"Next":"HasNextX"}"#,
+                r#""ForEachX":{"Type":"Pass","Assign":{"x_items":"{% $xs %}","x_index":0},"Next":"HasNextX"}"#,
                 r#""HasNextX":{"Type":"Choice","Choices":[{"Condition":"{% $x_index < $count($x_items) %}","Next":"NextX"}],"Default":"Done"}"#,
                 r#""NextX":{"Type":"Pass","Assign":{"x":"{% $x_items[$x_index] %}","x_index":"{% $x_index + 1 %}"},"Next":"UpdateTotal"}"#,
                 r#""UpdateTotal":{"Type":"Pass","Assign":{"total":"{% $total + $x %}"},"Next":"HasNextX"}"#,

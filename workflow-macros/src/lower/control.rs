@@ -132,7 +132,7 @@ impl Lowering {
             comment: comment.clone(),
             kind: Kind::Pass {
                 assign: vec![
-                    (items.clone(), Value::Jsonata(format!("[{items_text}]"))),
+                    (items.clone(), Value::Jsonata(items_text)),
                     (index.clone(), Value::Json("0".into())),
                 ],
                 output: None,
