@@ -229,6 +229,31 @@ pub mod __private {
     #[inline(always)]
     pub fn fields<T: WorkflowType + ?Sized>(_: &T) {}
 
+    /// A tuple: JSON arrays whose positions `.0`, `.1`, ... index.
+    #[diagnostic::on_unimplemented(
+        message = "a workflow body reads `.0`, `.1`, ... only on tuples, and `{Self}` is not one",
+        label = "a tuple struct's JSON shape depends on its fields",
+        note = "read this value in a `#[task]`, or use a struct with named fields and `#[derive(WorkflowType)]`"
+    )]
+    pub trait Tuple {}
+
+    macro_rules! tuples {
+        ($(($($t:ident),+)),+) => { $(impl<$($t),+> Tuple for ($($t,)+) {})+ };
+    }
+    tuples!(
+        (A),
+        (A, B),
+        (A, B, C),
+        (A, B, C, D),
+        (A, B, C, D, E),
+        (A, B, C, D, E, F)
+    );
+    impl<T: Tuple + ?Sized> Tuple for &T {}
+
+    /// Proves at compile time that a workflow body may index the positions of `T`.
+    #[inline(always)]
+    pub fn positions<T: Tuple + ?Sized>(_: &T) {}
+
     /// Proves at compile time that `T` may be built with a struct literal in a workflow body.
     #[inline(always)]
     pub fn fields_of<T: WorkflowType + ?Sized>() {}

@@ -486,11 +486,14 @@ impl<'ast> Visit<'ast> for Proofs {
     fn visit_expr(&mut self, expr: &'ast Expr) {
         match expr {
             Expr::Field(field) => {
-                if let Member::Named(_) = field.member {
-                    let base = &field.base;
-                    self.0.push(
+                let base = &field.base;
+                match field.member {
+                    Member::Named(_) => self.0.push(
                         quote_spanned!(base.span()=> ::workflow_core::__private::fields(&#base)),
-                    );
+                    ),
+                    Member::Unnamed(_) => self.0.push(
+                        quote_spanned!(base.span()=> ::workflow_core::__private::positions(&#base)),
+                    ),
                 }
                 self.visit_expr(&field.base);
             }
