@@ -5,6 +5,7 @@
 //! that advances the interpreter (`run.rs`) and performs its commands: task invocations run as
 //! their own tokio tasks, so Parallel branches and Map iterations really run concurrently.
 
+mod child;
 mod clock;
 mod compile;
 mod driver;
@@ -23,10 +24,12 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
+pub use child::START_EXECUTION_SYNC2;
 pub use clock::{Clock, SystemClock, VirtualClock, format_timestamp};
 pub use compile::Machine;
 pub use history::{Details, EventType, HistoryEvent, Payload};
 pub use run::Status;
+pub(crate) use task::lambda_error_cause;
 pub use task::{
     MockError, MockResponse, Mocks, Registry, TaskFailure, TaskFuture, TaskHandler, TaskRequest,
 };
@@ -295,6 +298,8 @@ struct Inner {
     seq: AtomicU64,
     poller: std::sync::OnceLock<()>,
     inbox_notify: Arc<tokio::sync::Notify>,
+    /// State machines that child executions may start (see `child.rs`).
+    children: RwLock<HashMap<String, LoadedMachine>>,
 }
 
 /// Runs state machines in-process.
@@ -328,6 +333,7 @@ impl Engine {
                 seq: AtomicU64::new(0),
                 poller: std::sync::OnceLock::new(),
                 inbox_notify: Arc::new(tokio::sync::Notify::new()),
+                children: RwLock::new(HashMap::new()),
             }),
         }
     }

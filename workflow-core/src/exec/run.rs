@@ -1386,7 +1386,18 @@ impl Execution {
                 }
             }
             QueryLanguage::Jsonata => match &st.io.arguments {
-                Some(args) => self.jvalue(fid, args, Some(&input), None, None)?,
+                Some(JValue::Literal(v)) => v.clone(),
+                Some(args) => {
+                    // `$states.context.Task.Token` is there for `.waitForTaskToken` resources.
+                    let token = spec
+                        .resource
+                        .ends_with(".waitForTaskToken")
+                        .then(|| self.task_token_string(self.next_token));
+                    let mut scope = EvalScope::new(self, fid);
+                    scope.states_input = Some(&input);
+                    scope.task_token = token.as_deref();
+                    self.eval_jvalue_in(fid, args, &scope)?
+                }
                 None => input.clone(),
             },
         };

@@ -18,7 +18,7 @@
 //!   maintainer, and still needs our own number conversion (`10` became `10.0`), `??`/`?:`
 //!   rejection, `$eval` removal and the AWS functions.
 //!
-//! This module evaluates on borrowed `serde_json::Value`s ([`value::Val::Json`]), so an
+//! This module evaluates on borrowed `serde_json::Value`s (`value::Val::Json`), so an
 //! expression touches only the parts of the input it names; see the report in the commit
 //! history and `tests/it/jsonata_suite.rs` for the suite pass rate.
 //!

@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
+use crate::asl::{self, Diagnostic, Severity};
 use anyhow::Context;
 use serde_json::{Value, json};
-use workflow_core::asl::{self, Diagnostic, Severity};
 
-use crate::source::{self, diagnostic_line};
-use crate::{Exit, Io};
+use super::source::{self, diagnostic_line};
+use super::{Exit, Io};
 
 /// Check state machine definitions and report every problem
 #[derive(Debug, clap::Args)]
@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 /// What one file turned out to be.
-enum Verdict {
+pub(crate) enum Verdict {
     /// Valid; the diagnostics are warnings.
     Valid(Vec<Diagnostic>),
     /// Invalid: errors and warnings.
@@ -54,7 +54,11 @@ impl Verdict {
                 ));
             }
         };
-        match asl::load_str(&text) {
+        Verdict::of_text(&text)
+    }
+
+    pub(crate) fn of_text(text: &str) -> Verdict {
+        match asl::load_str(text) {
             Ok(validated) => Verdict::Valid(validated.warnings),
             Err(diagnostics) => Verdict::Invalid(diagnostics.0),
         }
@@ -88,7 +92,16 @@ pub(crate) fn validate(args: &Args, io: &mut Io<'_>) -> anyhow::Result<Exit> {
         .iter()
         .map(|path| (path.display().to_string(), Verdict::of_file(path)))
         .collect();
-    if args.json {
+    report(&verdicts, args.json, io)
+}
+
+/// Prints verdicts (one line per problem, or the JSON report) and picks the exit code.
+pub(crate) fn report(
+    verdicts: &[(String, Verdict)],
+    json: bool,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Exit> {
+    if json {
         let report: Vec<Value> = verdicts
             .iter()
             .map(|(file, verdict)| verdict.to_json(file))
@@ -97,7 +110,7 @@ pub(crate) fn validate(args: &Args, io: &mut Io<'_>) -> anyhow::Result<Exit> {
             .context("cannot write the report")?;
         writeln!(io.stdout).context("cannot write the report")?;
     } else {
-        for (file, verdict) in &verdicts {
+        for (file, verdict) in verdicts {
             write_human(io, file, verdict).context("cannot write the report")?;
         }
     }

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::asl::graph::{to_dot, to_mermaid};
 use anyhow::Context;
-use workflow_core::asl::graph::{to_dot, to_mermaid};
 
-use crate::source;
-use crate::{Exit, Io};
+use super::source;
+use super::{Exit, Io};
 
 /// Print a state machine as a Mermaid or Graphviz (DOT) diagram
 #[derive(Debug, clap::Args)]

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::path::Path;
 
+use crate::asl::{self, Diagnostic};
 use anyhow::{anyhow, bail};
 use serde_json::Value;
-use workflow_core::asl::{self, Diagnostic};
 
 /// Reads a text file.
 pub(crate) fn read_text(path: &Path) -> anyhow::Result<String> {

@@ -4,16 +4,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::asl::{Code, Diagnostic};
+use crate::exec::{
+    Clock, Details, Engine, EngineConfig, ExecutionHandle, HistoryEvent, LoadError, LoadOptions,
+    LoadedMachine, Mocks, Outcome, StartError, StartOptions, Status, SystemClock, VirtualClock,
+    format_timestamp,
+};
 use anyhow::{Context, anyhow};
 use serde_json::{Value, json};
-use workflow_core::asl::{Code, Diagnostic};
-use workflow_core::exec::{
-    Clock, Details, Engine, EngineConfig, ExecutionHandle, HistoryEvent, LoadError, LoadOptions,
-    Mocks, Outcome, StartError, StartOptions, Status, SystemClock, VirtualClock, format_timestamp,
-};
 
-use crate::source::{self, diagnostic_line};
-use crate::{Exit, Io};
+use super::source::{self, diagnostic_line};
+use super::{Exit, Io};
 
 /// Run a state machine locally and print how it ended
 #[derive(Debug, clap::Args)]
@@ -119,19 +120,39 @@ pub(crate) fn run(args: &Args, io: &mut Io<'_>) -> anyhow::Result<Exit> {
         )
         .map_err(|err| cannot_load(&args.file, &err, has_mocks))?;
 
+    execute(
+        &engine,
+        &machine,
+        input,
+        args.input.as_deref(),
+        args.json,
+        io,
+    )
+}
+
+/// Runs one execution of a loaded machine and prints how it ended (the output contract of
+/// `run`, shared by `workflow run` and workflow binaries).
+pub(crate) fn execute(
+    engine: &Engine,
+    machine: &LoadedMachine,
+    input: Value,
+    input_arg: Option<&str>,
+    json: bool,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .context("cannot start the async runtime")?;
     let (outcome, history) = runtime.block_on(async {
         let handle = engine
-            .start(&machine, input, StartOptions::default())
-            .map_err(|err| cannot_start(args.input.as_deref(), err))?;
+            .start(machine, input, StartOptions::default())
+            .map_err(|err| cannot_start(input_arg, err))?;
         let outcome = wait(&handle, io).await;
         anyhow::Ok((outcome, handle.history()))
     })?;
 
-    if args.json {
+    if json {
         write_json(io, &outcome, &history)
     } else {
         write_human(io, &outcome, &history)
