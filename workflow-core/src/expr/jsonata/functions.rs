@@ -1121,6 +1121,10 @@ fn f_power<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 pub(crate) fn round_half_even(n: f64, precision: i32) -> f64 {
     // Work on the decimal text to avoid binary representation surprises (e.g. 2.675).
     let shifted: f64 = format!("{n}e{precision}").parse().unwrap_or(n);
+    if !shifted.is_finite() || shifted.abs() >= 9_007_199_254_740_992.0 {
+        // Too large to have digits at that precision: already rounded.
+        return n;
+    }
     let mut r = shifted.round();
     let diff = (r - shifted).abs();
     if (diff - 0.5).abs() < f64::EPSILON * shifted.abs().max(1.0) && diff != 0.0 && r % 2.0 != 0.0 {

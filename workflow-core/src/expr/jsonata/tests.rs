@@ -186,3 +186,32 @@ fn regex_is_linear_time() {
     let e = Expr::compile("$contains(s, /(a+)+$/)").unwrap();
     assert_eq!(e.evaluate(&input, &()).unwrap(), Some(json!(false)));
 }
+
+#[test]
+fn pictures_are_bounded_user_input() {
+    // Widths are capped, so a picture cannot ask for gigabytes of padding.
+    let year = ok("$fromMillis(0, '[Y,99999999999999]')");
+    assert_eq!(year.as_str().map(str::len), Some(64));
+    // Numbers too large for roman numerals fall back to digits.
+    assert_eq!(ok("$formatInteger(2000000, 'I')"), json!("2000000"));
+    assert_eq!(
+        ok("$formatNumber(1e21, '#,##0.00')"),
+        json!("1,000,000,000,000,000,000,000.00")
+    );
+    assert_eq!(ok("$round(1e308, 2)"), json!(1e308));
+    assert_eq!(err("$fromMillis(0, '[Y]', 'CET')").code, "D3110");
+    assert_eq!(err("$fromMillis(1e20, '[Y]')").code, "D3110");
+    // Text that does not fit the picture is undefined, however long.
+    let digits = "9".repeat(10_000);
+    let e = Expr::compile(&format!("$toMillis('{digits}', '[Y][M][D][H][m][s]')")).unwrap();
+    assert_eq!(e.evaluate(&json!({}), &()).unwrap(), None);
+}
+
+#[test]
+fn parsed_dates_carry_over_like_javascript() {
+    // February 30th is March 2nd, as `Date.UTC` has it.
+    assert_eq!(
+        ok("$toMillis('2018-02-30', '[Y]-[M]-[D]') ~> $fromMillis()"),
+        json!("2018-03-02T00:00:00.000Z")
+    );
+}
