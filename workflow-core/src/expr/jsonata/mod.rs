@@ -28,6 +28,7 @@
 //!   look-around and back-references are compile errors (`S0303`).
 //! - Evaluation depth is limited (error `U1001`) so deep recursion cannot overflow the stack.
 
+mod ancestry;
 mod aws;
 mod error;
 mod eval;

@@ -852,6 +852,8 @@ pub(crate) enum Kind {
     Var(String),
     Wildcard,
     Descendant,
+    /// The parent operator `%`: reads the ancestor a path step bound under this label.
+    Parent(Label),
     Placeholder,
     Path {
         steps: Vec<Node>,
@@ -885,11 +887,24 @@ pub(crate) struct Node {
     /// Filters and index bindings applied per input item (steps of a path).
     pub stages: Vec<Stage>,
     pub group: Option<Box<Group>>,
-    pub focus: Option<String>,
-    pub index: Option<String>,
+    pub focus: Option<Box<str>>,
+    pub index: Option<Box<str>>,
     pub tuple: bool,
     pub keep_array: bool,
     pub cons_array: bool,
+    /// This step binds its input under the label for the `%` operators that refer to it.
+    pub ancestor: Option<Box<Label>>,
+    /// This block or path, as a step, passes its tuple stream (and so the ancestors bound
+    /// inside it) to the enclosing path.
+    pub stream: bool,
+}
+
+/// The variable under which a parent (`%`) is bound in a tuple: `slot` numbers the `%`
+/// during parsing, `name` is the variable after [`super::ancestry::resolve`].
+#[derive(Debug, Clone)]
+pub(crate) struct Label {
+    pub slot: usize,
+    pub name: String,
 }
 
 impl Node {
@@ -905,6 +920,8 @@ impl Node {
             tuple: false,
             keep_array: false,
             cons_array: false,
+            ancestor: None,
+            stream: false,
         }
     }
 }
@@ -929,13 +946,20 @@ pub(crate) fn parse(source: &str) -> Result<Node, JsonataError> {
     let mut cx = Process {
         depth: 0,
         stack_base: stack_address(),
+        parents: 0,
     };
-    cx.node(tree)
+    let mut root = cx.node(tree)?;
+    if cx.parents > 0 {
+        super::ancestry::resolve(&mut root, cx.parents)?;
+    }
+    Ok(root)
 }
 
 struct Process {
     depth: usize,
     stack_base: usize,
+    /// How many `%` operators were seen.
+    parents: usize,
 }
 
 fn into_path(node: Node) -> (Vec<Node>, bool, usize) {
@@ -991,11 +1015,14 @@ impl Process {
             Raw::Wildcard => Node::new(Kind::Wildcard, pos),
             Raw::Descendant => Node::new(Kind::Descendant, pos),
             Raw::Parent => {
-                return Err(JsonataError::new(
-                    "S0217",
-                    "The parent operator % is not supported by this evaluator".into(),
+                self.parents += 1;
+                Node::new(
+                    Kind::Parent(Label {
+                        slot: self.parents - 1,
+                        name: String::new(),
+                    }),
+                    pos,
                 )
-                .at(pos));
             }
             Raw::Placeholder => Node::new(Kind::Placeholder, pos),
             Raw::Neg(e) => {
@@ -1198,7 +1225,7 @@ impl Process {
                         )
                         .at(pos));
                     }
-                    step.focus = Some(var);
+                    step.focus = Some(var.into());
                     step.tuple = true;
                 }
                 result
@@ -1218,7 +1245,7 @@ impl Process {
                 };
                 if let Some(step) = steps.last_mut() {
                     if step.stages.is_empty() {
-                        step.index = Some(var);
+                        step.index = Some(var.into());
                     } else {
                         step.stages.push(Stage::Index(var));
                     }

@@ -215,3 +215,29 @@ fn parsed_dates_carry_over_like_javascript() {
         json!("2018-03-02T00:00:00.000Z")
     );
 }
+
+#[test]
+fn parent_operator_reads_the_step_it_came_from() {
+    let input = json!({"orders": [
+        {"id": "a", "items": [{"sku": 1}, {"sku": 2}]},
+        {"id": "b", "items": [{"sku": 3}]}
+    ]});
+    let got = eval("orders.items.{'sku': sku, 'order': %.id}", input.clone()).unwrap();
+    assert_eq!(
+        got,
+        Some(json!([
+            {"sku": 1, "order": "a"},
+            {"sku": 2, "order": "a"},
+            {"sku": 3, "order": "b"}
+        ]))
+    );
+    let got = eval("orders.items[%.id = 'b'].sku", input.clone()).unwrap();
+    assert_eq!(got, Some(json!(3)));
+    // A `%` with no step to serve it is a compile error.
+    for expr in ["%", "orders.%.%", "{'a': 1}.%", "$.%"] {
+        let e = Expr::compile(expr).expect_err(expr);
+        assert_eq!(e.code, "S0217", "{expr}");
+    }
+    // The modulo operator is unaffected.
+    assert_eq!(eval("7 % 4", input).unwrap(), Some(json!(3)));
+}
