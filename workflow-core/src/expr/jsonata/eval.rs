@@ -1265,8 +1265,20 @@ impl<'a> Ev<'a> {
                     for (i, p) in def.params.iter().enumerate() {
                         frame.bind(p, call_args.get(i).cloned().unwrap_or(Val::Undef));
                     }
+                    // The body is one level deeper, as in jsonata (tail calls do not nest).
+                    let depth = self.depth.get() + 1;
+                    if depth > self.max_depth {
+                        return Err(JsonataError::new(
+                            "U1001",
+                            "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into(),
+                        )
+                        .at(pos));
+                    }
+                    self.depth.set(depth);
+                    let body = self.tail(&def.body, captured, &frame);
+                    self.depth.set(depth - 1);
                     // Tail call: evaluate the callee and arguments here, then loop.
-                    match self.tail(&def.body, captured, &frame)? {
+                    match body? {
                         TailResult::Value(v) => return Ok(v),
                         TailResult::Call(next, next_args) => {
                             let Val::Func(n) = next else {

@@ -457,6 +457,12 @@ impl Parser<'_> {
             _ => false,
         };
         self.token = self.lexer.next(prefix)?;
+        // `!` only exists as part of `!=`.
+        if self.token.tok == Tok::Op("!") {
+            return Err(
+                JsonataError::new("S0204", "Unknown operator: \"!\"".into()).at(self.token.pos)
+            );
+        }
         Ok(())
     }
 
@@ -968,7 +974,7 @@ fn into_path(node: Node) -> (Vec<Node>, bool, usize) {
         Kind::Path {
             steps,
             keep_singleton,
-        } if node.group.is_none() => (steps, keep_singleton, pos),
+        } if node.group.is_none() => (steps, keep_singleton || node.keep_array, pos),
         _ => {
             let keep = node.keep_array;
             (vec![node], keep, pos)
@@ -1051,13 +1057,14 @@ impl Process {
                 let left = self.node(*lhs)?;
                 let (mut steps, mut keep, _) = into_path(left);
                 let right = self.node(*rhs)?;
+                let right_keep = right.keep_array;
                 match right.kind {
                     Kind::Path {
                         steps: more,
                         keep_singleton,
                     } if right.group.is_none() => {
                         steps.extend(more);
-                        keep |= keep_singleton;
+                        keep |= keep_singleton || right_keep;
                     }
                     _ => {
                         let mut right = right;

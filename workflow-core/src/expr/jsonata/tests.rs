@@ -241,3 +241,23 @@ fn parent_operator_reads_the_step_it_came_from() {
     // The modulo operator is unaffected.
     assert_eq!(eval("7 % 4", input).unwrap(), Some(json!(3)));
 }
+
+#[test]
+fn custom_matchers_drive_the_string_functions() {
+    // A matcher for "b": {match, start, end, groups, next}.
+    let matcher = "$m := function($s, $o) {( $i := $length($substringBefore($s, 'b')); \
+        $i < $length($s) ? {'match': 'b', 'start': $i + ($o ? $o : 0), \
+        'end': $i + 1 + ($o ? $o : 0), 'groups': [], \
+        'next': function() { $m($substring($s, $i + 1), $i + 1 + ($o ? $o : 0)) }} )};";
+    let run = |call: &str| ok(&format!("({matcher} {call})"));
+    assert_eq!(run("$replace('abcb', $m, 'X')"), json!("aXcX"));
+    assert_eq!(run("$split('abcb', $m)"), json!(["a", "c", ""]));
+    assert_eq!(run("$contains('abc', $m)"), json!(true));
+    assert_eq!(run("$count($match('abcb', $m))"), json!(2));
+    assert_eq!(err("$split('some text', $uppercase)").code, "T1010");
+}
+
+#[test]
+fn nan_results_are_null() {
+    assert_eq!(ok("[5 % 0, $round(5 % 0, 2)]"), json!([null, null]));
+}
