@@ -237,22 +237,33 @@ fn fields(millis: f64, offset: i32) -> Option<Fields> {
     })
 }
 
-/// Parses a `$fromMillis` timezone such as `+0100`, `-0500` or `0000` into minutes.
+/// Parses a `$fromMillis` timezone such as `+0100`, `-0500` or `0000` into minutes: the
+/// last two characters are the minutes, the rest the signed hours (so `+01:00` works too).
 pub(crate) fn parse_timezone(tz: &str) -> Result<i32> {
-    let (sign, digits) = match tz.strip_prefix('-') {
-        Some(d) => (-1, d),
-        None => (1, tz.strip_prefix('+').unwrap_or(tz)),
-    };
-    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(error(
+    let invalid = || {
+        error(
             "D3110",
             format!("The timezone {tz} is not in the form ±HHMM"),
-        ));
+        )
+    };
+    let split = tz
+        .char_indices()
+        .rev()
+        .nth(1)
+        .map(|(i, _)| i)
+        .ok_or_else(invalid)?;
+    let (hours, minutes) = tz.split_at(split);
+    let (negative, hours) = match hours.strip_prefix('-') {
+        Some(h) => (true, h),
+        None => (false, hours.strip_prefix('+').unwrap_or(hours)),
+    };
+    let hours = hours.trim_end_matches(':');
+    let valid = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !valid(hours) || !valid(minutes) {
+        return Err(invalid());
     }
-    let split = digits.len().saturating_sub(2);
-    let hours: i32 = digits[..split].parse().unwrap_or(0);
-    let minutes: i32 = digits[split..].parse().unwrap_or(0);
-    Ok(sign * (hours * 60 + minutes))
+    let minutes = hours.parse::<i32>().unwrap_or(0) * 60 + minutes.parse::<i32>().unwrap_or(0);
+    Ok(if negative { -minutes } else { minutes })
 }
 
 /// Formats `millis` with a date/time picture in the timezone `offset` (minutes east of UTC).
