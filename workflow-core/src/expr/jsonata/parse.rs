@@ -173,6 +173,10 @@ impl<'s> Lexer<'s> {
         {
             // `1..2` must not lex `.` inside a number, handled by the number lexer below.
             self.pos += 1;
+            if c == '!' {
+                // `!` only exists as part of `!=`.
+                return Err(self.err("S0204", "Unknown operator: \"!\"".into()));
+            }
             return Ok(Token {
                 tok: Tok::Op(op),
                 pos: self.pos,
@@ -457,12 +461,6 @@ impl Parser<'_> {
             _ => false,
         };
         self.token = self.lexer.next(prefix)?;
-        // `!` only exists as part of `!=`.
-        if self.token.tok == Tok::Op("!") {
-            return Err(
-                JsonataError::new("S0204", "Unknown operator: \"!\"".into()).at(self.token.pos)
-            );
-        }
         Ok(())
     }
 
