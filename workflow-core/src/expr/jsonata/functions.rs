@@ -522,7 +522,13 @@ fn f_max<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
         .collect();
     Ok(nums
         .into_iter()
-        .reduce(f64::max)
+        .reduce(|a, b| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                a.max(b)
+            }
+        })
         .map(Val::Num)
         .unwrap_or(Val::Undef))
 }
@@ -535,7 +541,13 @@ fn f_min<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
         .collect();
     Ok(nums
         .into_iter()
-        .reduce(f64::min)
+        .reduce(|a, b| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                a.min(b)
+            }
+        })
         .map(Val::Num)
         .unwrap_or(Val::Undef))
 }

@@ -355,17 +355,9 @@ fn format_marker(m: &Marker, f: &Fields) -> String {
                 .mandatory
                 .max(min_width)
                 .min(m.max_width.unwrap_or(usize::MAX));
+            // Fractional seconds are written as milliseconds, as jsonata does (`[f01]` is
+            // "123" at .123, `[f0001]` "0123").
             match m.component {
-                'f' => {
-                    let width = width.max(1);
-                    let mut digits = format!("{:03}", f.millis);
-                    if width <= 3 {
-                        digits.truncate(width);
-                    } else {
-                        digits.extend(std::iter::repeat_n('0', width - 3));
-                    }
-                    d.render(&digits, width)
-                }
                 'Y' => {
                     // A maximum width, or a two-digit pattern, drops the century.
                     let year = match m.max_width {
@@ -652,7 +644,7 @@ fn marker_candidates(m: &Marker, rest: &[char], adjacent: bool) -> Candidates {
                 }
             }
         }
-        Presentation::Int(Primary::Alpha(_)) => {
+        Presentation::Int(Primary::Alpha(case)) => {
             let run = rest
                 .iter()
                 .take(MAX_RUN)
@@ -660,7 +652,7 @@ fn marker_candidates(m: &Marker, rest: &[char], adjacent: bool) -> Candidates {
                 .count();
             for len in (1..=run).rev() {
                 let s: String = rest[..len].iter().collect();
-                if let Some(v) = integer::read_alpha(&s) {
+                if let Some(v) = integer::read_alpha(&s, *case) {
                     out.push((len, v));
                 }
             }
@@ -739,14 +731,12 @@ fn decimal_candidates(
     }
 }
 
-/// `Z`, or `+hh:mm`, `+hhmm`, `+h` (after `GMT` for `[z]`), as minutes east of UTC.
+/// `+hh:mm`, `+hhmm` or `+h` (after `GMT` for `[z]`), as minutes east of UTC. Like jsonata,
+/// a `Z` is not read as an offset.
 fn zone_candidate(rest: &[char], gmt: bool) -> Option<(usize, f64)> {
     let mut i = 0;
     if gmt && (starts_with_ignore_case(rest, "GMT") || starts_with_ignore_case(rest, "UTC")) {
         i = 3;
-    }
-    if rest.get(i) == Some(&'Z') {
-        return Some((i + 1, 0.0));
     }
     let sign = match rest.get(i) {
         Some('+') => 1.0,

@@ -226,20 +226,27 @@ impl Decimal {
         }
     }
 
-    /// Reads a number written with this pattern (separators are skipped).
+    /// Reads a number written with this pattern: separators are dropped, then the leading
+    /// digits count (JavaScript's `parseInt`: `12th` is 12, `a12` is nothing).
     pub(crate) fn read(&self, text: &str) -> Option<f64> {
-        let mut digits = String::new();
+        let mut ascii = String::with_capacity(text.len());
         for c in text.chars() {
             match self.digit(c) {
-                Some(d) => digits.push(char::from_digit(d, 10)?),
+                Some(d) => ascii.push(char::from_digit(d, 10)?),
                 None if self.groups.iter().any(|&(_, s)| s == c) => {}
-                None => return None,
+                None => ascii.push(c),
             }
         }
-        if digits.is_empty() {
-            return None;
-        }
-        digits.parse().ok()
+        let trimmed = ascii.trim_start();
+        let (negative, rest) = match trimmed.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, trimmed.strip_prefix('+').unwrap_or(trimmed)),
+        };
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let value: f64 = rest[..end].parse().ok()?;
+        Some(if negative { -value } else { value })
     }
 }
 
@@ -372,16 +379,16 @@ fn alpha(mut n: u32) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-pub(crate) fn read_alpha(text: &str) -> Option<f64> {
+/// Reads letters as a bijective base-26 number (`a` is 1, `aa` 27), counting from `a` or
+/// `A` as the picture's case says; like jsonata, other characters count from there too.
+pub(crate) fn read_alpha(text: &str, case: Case) -> Option<f64> {
     if text.is_empty() {
         return None;
     }
+    let base = if case == Case::Upper { 'A' } else { 'a' };
     let mut n = 0f64;
     for c in text.chars() {
-        if !c.is_ascii_alphabetic() {
-            return None;
-        }
-        n = n * 26.0 + f64::from(c.to_ascii_lowercase() as u8 - b'a' + 1);
+        n = n * 26.0 + (f64::from(c as u32) - f64::from(base as u32) + 1.0);
     }
     Some(n)
 }
@@ -551,33 +558,13 @@ pub(crate) fn read_words(text: &str) -> Option<f64> {
     any.then_some(total + current)
 }
 
-/// Reads `text` as a whole number written with `picture`.
+/// Reads `text` as a whole number written with `picture`; `None` when it is not one (which
+/// jsonata reports as NaN).
 pub(crate) fn read(text: &str, picture: &Picture) -> Option<f64> {
-    let (negative, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let value = match &picture.primary {
-        Primary::Decimal(d) => {
-            let body = if picture.ordinal {
-                strip_ordinal_suffix(body)
-            } else {
-                body
-            };
-            d.read(body)?
-        }
-        Primary::Roman(_) => read_roman(body)?,
-        Primary::Alpha(_) => read_alpha(body)?,
-        Primary::Words(_) => read_words(body)?,
-    };
-    Some(if negative { -value } else { value })
-}
-
-pub(crate) fn strip_ordinal_suffix(text: &str) -> &str {
-    for suffix in ["st", "nd", "rd", "th", "ST", "ND", "RD", "TH"] {
-        if let Some(rest) = text.strip_suffix(suffix) {
-            return rest;
-        }
+    match &picture.primary {
+        Primary::Decimal(d) => d.read(text),
+        Primary::Roman(_) => read_roman(text),
+        Primary::Alpha(case) => read_alpha(text, *case),
+        Primary::Words(_) => read_words(text),
     }
-    text
 }

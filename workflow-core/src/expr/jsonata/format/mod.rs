@@ -38,9 +38,8 @@ pub(crate) fn parse_integer<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> 
         return Ok(Val::Undef);
     };
     let picture = integer::Picture::parse(args.get(1).and_then(|v| v.as_str()).unwrap_or(""))?;
-    Ok(integer::read(text, &picture)
-        .map(Val::Num)
-        .unwrap_or(Val::Undef))
+    // Text that does not fit the picture is NaN in jsonata, so `null` in JSON.
+    Ok(Val::Num(integer::read(text, &picture).unwrap_or(f64::NAN)))
 }
 
 pub(crate) fn format_base<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {

@@ -378,6 +378,10 @@ pub(crate) fn format_number(value: f64, picture: &str, sym: &Symbols) -> Result<
         pic.min_int.saturating_sub(int_digits.len()),
     ));
     int.extend(int_digits.bytes());
+    if int.is_empty() && frac.is_empty() && pic.max_frac > 0 {
+        // No digit at all: jsonata writes one fractional zero (`#.#` gives ".0").
+        frac.push(b'0');
+    }
 
     let mut out = String::with_capacity(prefix.len() + int.len() * 2 + frac.len() * 2 + 8);
     out.push_str(&prefix);
