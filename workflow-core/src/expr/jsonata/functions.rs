@@ -1299,8 +1299,8 @@ pub(crate) fn round_half_even(n: f64, precision: i32) -> f64 {
         return n;
     }
     let mut r = shifted.round();
-    let diff = (r - shifted).abs();
-    if (diff - 0.5).abs() < f64::EPSILON * shifted.abs().max(1.0) && diff != 0.0 && r % 2.0 != 0.0 {
+    // Only an exact half is a tie (1234.5000000000002 rounds up), as in jsonata.
+    if (r - shifted).abs() == 0.5 && r % 2.0 != 0.0 {
         r -= (r - shifted).signum();
     }
     let out: f64 = format!("{r}e{}", -precision).parse().unwrap_or(r);

@@ -30,8 +30,8 @@
 //! - A `$fromMillis`/`$now` timezone is minutes east of UTC as written: `-0530` is five and a
 //!   half hours behind (jsonata 2.0 reads it as `-06:30`, and `[Z01]` then gives `-06:-30`);
 //!   `+01:00` is accepted as `+0100`.
-//! - Picture strings are user input: widths above 64 count as 64, roman numerals and letters
-//!   stop at a million (larger numbers are written in digits), and `$toMillis` gives up
+//! - Picture strings are user input: widths above 64 count as 64, roman numerals stop at ten
+//!   million (larger numbers are written in digits), and `$toMillis` gives up
 //!   (undefined) after 10,000 backtracking steps.
 
 mod ancestry;

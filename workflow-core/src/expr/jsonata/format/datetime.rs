@@ -468,6 +468,9 @@ pub(crate) fn parse(text: &str, picture: &str, now: i64) -> Result<Option<f64>> 
     let Some(values) = match_parts(&parts, &chars) else {
         return Ok(None);
     };
+    if values.iter().any(|v| v.is_nan()) {
+        return Err(missing_components());
+    }
     let value_of = |c: char| -> Option<f64> {
         parts.iter().zip(&values).find_map(|(p, v)| match p {
             Part::Marker(m) if m.component == c => Some(*v),
@@ -486,7 +489,11 @@ pub(crate) fn parse(text: &str, picture: &str, now: i64) -> Result<Option<f64>> 
             None => minimum,
         }
     };
-    let year = pick(0, 'Y', f64::from(today.date.year()), 1970.0);
+    let mut year = pick(0, 'Y', f64::from(today.date.year()), 1970.0);
+    if (0.0..100.0).contains(&year) {
+        // JavaScript's `Date.UTC` reads years 0 to 99 as 1900 to 1999.
+        year += 1900.0;
+    }
     let sane = |v: f64| v.abs() < 1e7;
     let days = if by_day_of_year {
         let day = pick(1, 'd', f64::from(today.date.ordinal()), 1.0);
@@ -495,7 +502,11 @@ pub(crate) fn parse(text: &str, picture: &str, now: i64) -> Result<Option<f64>> 
         }
         days_from_civil(year as i64, 1, 1) + day as i64 - 1
     } else {
-        let month = pick(1, 'M', f64::from(today.date.month()), 1.0);
+        // A month of 0 counts as missing (January), as in jsonata.
+        let month = match pick(1, 'M', f64::from(today.date.month()), 1.0) {
+            0.0 => 1.0,
+            m => m,
+        };
         let day = pick(2, 'D', f64::from(today.date.day()), 1.0);
         if !sane(year) || !sane(month) || !sane(day) {
             return Ok(None);
@@ -603,31 +614,37 @@ fn marker_candidates(m: &Marker, rest: &[char], adjacent: bool) -> Candidates {
             }
         }
         Presentation::Name(_) if matches!(m.component, 'Z' | 'z') => {
-            out.extend(zone_candidate(rest, m.component == 'z'));
+            out.extend(zone_candidate(rest, m.component == 'z', "01:01"));
         }
         Presentation::Name(_) => {
-            let names: Vec<(&str, f64)> = match m.component {
-                'M' | 'x' => MONTHS
-                    .iter()
-                    .zip(1..)
-                    .map(|(n, i)| (*n, f64::from(i)))
-                    .collect(),
-                'F' => DAYS
-                    .iter()
-                    .zip(1..)
-                    .map(|(n, i)| (*n, f64::from(i)))
-                    .collect(),
-                _ => vec![("am", 0.0), ("pm", 1.0)],
-            };
-            for (name, value) in names {
-                let name = truncate(name, m.max_width);
-                if starts_with_ignore_case(rest, &name) {
-                    out.push((name.chars().count(), value));
-                }
+            // Like jsonata, a name is a run of letters, matched against the title-case names
+            // (cut to the maximum width, if any) whatever the presentation; one that names
+            // nothing is NaN, which `parse` reports as D3136. `am`/`pm` never fail: anything
+            // but "pm" or "PM" is am.
+            let run = rest
+                .iter()
+                .take(MAX_RUN)
+                .take_while(|c| c.is_alphabetic())
+                .count();
+            if run > 0 {
+                let word: String = rest[..run].iter().collect();
+                let value = match m.component {
+                    'P' => f64::from(u8::from(word == "pm" || word == "PM")),
+                    component => {
+                        let names: &[&str] = if component == 'F' { &DAYS } else { &MONTHS };
+                        names
+                            .iter()
+                            .position(|name| word == truncate(name, m.max_width))
+                            .map(|i| i as f64 + 1.0)
+                            .unwrap_or(f64::NAN)
+                    }
+                };
+                out.push((run, value));
             }
-            out.sort_by_key(|c| std::cmp::Reverse(c.0));
         }
-        Presentation::Zone(_) => out.extend(zone_candidate(rest, m.component == 'z')),
+        Presentation::Zone(pattern) => {
+            out.extend(zone_candidate(rest, m.component == 'z', pattern))
+        }
         Presentation::Int(Primary::Decimal(d)) => {
             decimal_candidates(m, d, rest, adjacent, &mut out)
         }
@@ -720,20 +737,20 @@ fn decimal_candidates(
         } else {
             value
         };
-        let mut len = len;
         if m.ordinal {
             let suffix: String = rest[len..].iter().take(2).collect();
             if ["st", "nd", "rd", "th"].contains(&suffix.to_lowercase().as_str()) {
-                len += 2;
+                out.push((len + 2, value));
             }
+        } else {
+            out.push((len, value));
         }
-        out.push((len, value));
     }
 }
 
 /// `+hh:mm`, `+hhmm` or `+h` (after `GMT` for `[z]`), as minutes east of UTC. Like jsonata,
 /// a `Z` is not read as an offset.
-fn zone_candidate(rest: &[char], gmt: bool) -> Option<(usize, f64)> {
+fn zone_candidate(rest: &[char], gmt: bool, pattern: &str) -> Option<(usize, f64)> {
     let mut i = 0;
     if gmt && (starts_with_ignore_case(rest, "GMT") || starts_with_ignore_case(rest, "UTC")) {
         i = 3;
@@ -757,9 +774,20 @@ fn zone_candidate(rest: &[char], gmt: bool) -> Option<(usize, f64)> {
             .parse()
             .unwrap_or(0.0)
     };
+    // The text has the picture's shape: `01:01` wants `+hh:mm`, `0101` `+hhmm`, `01` `+h`.
+    let pattern_digits = pattern.chars().filter(char::is_ascii_digit).count();
+    let separator = pattern.chars().find(|c| !c.is_ascii_digit());
     let n = digits(i);
-    let (hours, minutes, end) = match n {
-        1 | 2 => {
+    let (hours, minutes, end) = match (separator, n) {
+        (Some(sep), 1 | 2) if pattern_digits >= 3 => {
+            let after = i + n;
+            if rest.get(after) != Some(&sep) || digits(after + 1) != 2 {
+                return None;
+            }
+            (number(i, n), number(after + 1, 2), after + 3)
+        }
+        (None, 3 | 4) if pattern_digits >= 3 => (number(i, n - 2), number(i + n - 2, 2), i + n),
+        (_, 1 | 2) if pattern_digits <= 2 => {
             let hours = number(i, n);
             let after = i + n;
             if rest.get(after) == Some(&':') && digits(after + 1) == 2 {
@@ -768,7 +796,6 @@ fn zone_candidate(rest: &[char], gmt: bool) -> Option<(usize, f64)> {
                 (hours, 0.0, after)
             }
         }
-        3 | 4 => (number(i, n - 2), number(i + n - 2, 2), i + n),
         _ => return None,
     };
     Some((end, sign * (hours * 60.0 + minutes)))

@@ -285,8 +285,10 @@ pub(crate) fn ordinal_suffix(digits: &str) -> &'static str {
     }
 }
 
-/// Numbers above this are written in decimal digits instead of roman numerals or letters.
-const MAX_SYMBOLIC: f64 = 1e6;
+/// Numbers from here on are written in decimal digits instead of roman numerals (a roman
+/// numeral has a letter per thousand) or letters.
+const MAX_ROMAN: f64 = 1e7;
+const MAX_ALPHA: f64 = 9_007_199_254_740_992.0;
 
 /// Formats `value` (already an integer); a decimal pattern pads to `width` digits, or to its
 /// mandatory digits when `None`.
@@ -302,8 +304,8 @@ pub(crate) fn format(value: f64, primary: &Primary, ordinal: bool, width: Option
             }
             s
         }
-        Primary::Roman(case) if magnitude < MAX_SYMBOLIC => case.apply(&roman(magnitude as u32)),
-        Primary::Alpha(case) if magnitude < MAX_SYMBOLIC => case.apply(&alpha(magnitude as u32)),
+        Primary::Roman(case) if magnitude < MAX_ROMAN => case.apply(&roman(magnitude as u32)),
+        Primary::Alpha(case) if magnitude < MAX_ALPHA => case.apply(&alpha(magnitude as u64)),
         Primary::Words(case) => {
             let mut w = words(&digits);
             if ordinal {
@@ -368,7 +370,7 @@ pub(crate) fn read_roman(text: &str) -> Option<f64> {
     Some(total as f64)
 }
 
-fn alpha(mut n: u32) -> String {
+fn alpha(mut n: u64) -> String {
     let mut out = Vec::new();
     while n > 0 {
         n -= 1;

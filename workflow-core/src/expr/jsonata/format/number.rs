@@ -328,10 +328,11 @@ pub(crate) fn format_number(value: f64, picture: &str, sym: &Symbols) -> Result<
         (&positive, positive.prefix.clone())
     };
     let mut magnitude = value.abs();
+    // Scaled in binary, as jsonata does: the rounding below sees the same doubles.
     if pic.percent {
-        magnitude = shift(magnitude, 2);
+        magnitude *= 100.0;
     } else if pic.per_mille {
-        magnitude = shift(magnitude, 3);
+        magnitude *= 1000.0;
     }
     if magnitude.is_infinite() {
         return Ok(format!("{prefix}{}{}", sym.infinity, pic.suffix));
@@ -351,7 +352,17 @@ pub(crate) fn format_number(value: f64, picture: &str, sym: &Symbols) -> Result<
                 break;
             }
         }
-        magnitude = shift(magnitude, -exponent);
+        let mantissa = shift(magnitude, -exponent);
+        // jsonata scales a power of ten down only to the top of the range: 100 with `0e0`
+        // is "10e1", not "1e2".
+        if mantissa == 10f64.powi(scaling - 1) && magnitude >= 10f64.powi(scaling) {
+            exponent -= 1;
+        }
+        magnitude = if exponent >= 0 {
+            magnitude / 10f64.powi(exponent)
+        } else {
+            magnitude * 10f64.powi(-exponent)
+        };
     }
     // Doubles from 2^53 up are integers already (and scaling them could overflow).
     let rounded = if magnitude >= 9_007_199_254_740_992.0 {
@@ -378,8 +389,9 @@ pub(crate) fn format_number(value: f64, picture: &str, sym: &Symbols) -> Result<
         pic.min_int.saturating_sub(int_digits.len()),
     ));
     int.extend(int_digits.bytes());
-    if int.is_empty() && frac.is_empty() && pic.max_frac > 0 {
-        // No digit at all: jsonata writes one fractional zero (`#.#` gives ".0").
+    if pic.min_int == 0 && frac.is_empty() && pic.max_frac > 0 {
+        // Without mandatory integer digits, jsonata always writes a fraction (`#.#` gives
+        // "100.0" and ".0").
         frac.push(b'0');
     }
 
