@@ -46,10 +46,52 @@ struct Token {
     pos: usize,
 }
 
-const OPERATORS: &[&str] = &[
-    "..", ":=", "!=", "<=", ">=", "~>", "**", ".", "[", "]", "{", "}", "(", ")", ",", "@", "#",
-    ";", ":", "?", "+", "-", "*", "/", "%", "|", "=", "<", ">", "^", "&", "!", "~",
-];
+/// The operator starting with `c` (and `next`): a two-character one first.
+fn operator(c: char, next: Option<char>) -> Option<&'static str> {
+    let two = match (c, next) {
+        ('.', Some('.')) => Some(".."),
+        (':', Some('=')) => Some(":="),
+        ('!', Some('=')) => Some("!="),
+        ('<', Some('=')) => Some("<="),
+        ('>', Some('=')) => Some(">="),
+        ('~', Some('>')) => Some("~>"),
+        ('*', Some('*')) => Some("**"),
+        _ => None,
+    };
+    two.or_else(|| single_operator(c))
+}
+
+fn single_operator(c: char) -> Option<&'static str> {
+    Some(match c {
+        '.' => ".",
+        '[' => "[",
+        ']' => "]",
+        '{' => "{",
+        '}' => "}",
+        '(' => "(",
+        ')' => ")",
+        ',' => ",",
+        '@' => "@",
+        '#' => "#",
+        ';' => ";",
+        ':' => ":",
+        '?' => "?",
+        '+' => "+",
+        '-' => "-",
+        '*' => "*",
+        '/' => "/",
+        '%' => "%",
+        '|' => "|",
+        '=' => "=",
+        '<' => "<",
+        '>' => ">",
+        '^' => "^",
+        '&' => "&",
+        '!' => "!",
+        '~' => "~",
+        _ => return None,
+    })
+}
 
 fn binding_power(op: &str) -> u32 {
     match op {
@@ -156,24 +198,10 @@ impl<'s> Lexer<'s> {
                 pos: self.pos,
             });
         }
-        // Two-character operators first.
-        if self.pos + 1 < chars.len() {
-            let two: String = chars[self.pos..self.pos + 2].iter().collect();
-            if let Some(op) = OPERATORS.iter().find(|op| op.len() == 2 && **op == two) {
-                self.pos += 2;
-                return Ok(Token {
-                    tok: Tok::Op(op),
-                    pos: self.pos,
-                });
-            }
-        }
-        if let Some(op) = OPERATORS
-            .iter()
-            .find(|op| op.len() == 1 && op.starts_with(c))
-        {
+        if let Some(op) = operator(c, chars.get(self.pos + 1).copied()) {
             // `1..2` must not lex `.` inside a number, handled by the number lexer below.
-            self.pos += 1;
-            if c == '!' {
+            self.pos += op.len();
+            if op == "!" {
                 // `!` only exists as part of `!=`.
                 return Err(self.err("S0204", "Unknown operator: \"!\"".into()));
             }
@@ -213,9 +241,7 @@ impl<'s> Lexer<'s> {
         while self.pos < chars.len() {
             let ch = chars[self.pos];
             if ch.is_whitespace()
-                || OPERATORS
-                    .iter()
-                    .any(|op| op.len() == 1 && op.starts_with(ch))
+                || single_operator(ch).is_some()
                 || ch == '"'
                 || ch == '\''
                 || ch == '`'
