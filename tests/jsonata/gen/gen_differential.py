@@ -152,6 +152,166 @@ def generated(n):
         out.append(e)
     return out
 
+# Hand-written expressions for features the suite covers thinly: picture strings, the parent
+# operator, custom matchers and NaN results, evaluated over DOC like the generated ones.
+CURATED = [
+    # $formatNumber
+    "$formatNumber(1234.5, '#,##0.00')",
+    "$formatNumber(-1234.5, '#,##0.00')",
+    "$formatNumber(0.5, '0%')",
+    "$formatNumber(0.456, '#%')",
+    "$formatNumber(1234.5678, '#,##0.##')",
+    "$formatNumber(0, '#')",
+    "$formatNumber(0.05, '#.#')",
+    "$formatNumber(12, '000.00;(000.00)')",
+    "$formatNumber(-12, '000.00;(000.00)')",
+    "$formatNumber(1234.5, '#.##0,00', {'decimal-separator': ',', 'grouping-separator': '.'})",
+    "$formatNumber(2.5, '0')",
+    "$formatNumber(3.5, '0')",
+    "$formatNumber(0.125, '0.00')",
+    "$formatNumber(2.675, '0.00')",
+    "$formatNumber(1e-7, '0.000000000')",
+    "$formatNumber(123456789, '0.00e00')",
+    "$formatNumber(-0.001, '0.0')",
+    "$formatNumber(99.999, '#,##0.00')",
+    "$formatNumber(9.99, '0.0e0')",
+    "$formatNumber(1000000, '#,##,##0')",
+    "$formatNumber(orders[0].price, '$#,##0.00')",
+    "$formatNumber(5, '#')",
+    "$formatNumber(1234, '#,###,##0')",
+    "$formatNumber(-5, '#;-#')",
+    "$formatNumber(0.1 + 0.2, '0.0000000000000000')",
+    "orders.$formatNumber(price * qty, '#,##0.00')",
+    # $formatInteger / $parseInteger
+    "$formatInteger(0, 'w')",
+    "$formatInteger(-5, 'w')",
+    "$formatInteger(13, 'w;o')",
+    "$formatInteger(101, 'w;o')",
+    "$formatInteger(2000, 'Ww')",
+    "$formatInteger(21, '0;o')",
+    "$formatInteger(111, '0;o')",
+    "$formatInteger(12, '00;o')",
+    "$formatInteger(0, 'a')",
+    "$formatInteger(702, 'A')",
+    "$formatInteger(3999, 'I')",
+    "$formatInteger(4000, 'I')",
+    "$formatInteger(1234567, '#,##0')",
+    "$formatInteger(-0.5, '0')",
+    "$formatInteger(1.9, '0')",
+    "$formatInteger(-1.9, '0')",
+    "$formatInteger(5, 'x')",
+    "$formatInteger(5, '')",
+    "$parseInteger('twelve', 'w')",
+    "$parseInteger('1,234', '#,##0')",
+    "$parseInteger('12th', '0;o')",
+    "$parseInteger('xyz', '0')",
+    "$parseInteger('-12', '0')",
+    "$parseInteger('MMXXIV', 'I')",
+    "$parseInteger('one hundred and one', 'w')",
+    "$parseInteger('12a', '0')",
+    # $fromMillis / $toMillis
+    "$fromMillis(1700000000000, '[Y0001]-[M01]-[D01]')",
+    "$fromMillis(1700000000000, '[H01]:[m01]:[s01]')",
+    "$fromMillis(1700000000000, '[D1o] [MNn] [Y]')",
+    "$fromMillis(1700000000000, '[FNn], [D] [MNn,3-3]')",
+    "$fromMillis(1700000000000, '[h]:[m01][P]')",
+    "$fromMillis(1700000000000, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01][Z]', '+0530')",
+    "$fromMillis(1700000000000, '[H01]:[m01] [z]', '-0800')",
+    "$fromMillis(1700000000000, '[Z0]', '-0800')",
+    "$fromMillis(1700000000000, '[Z01]', '-0530')",
+    "$fromMillis(1700000000000, '[Z1]', '+0000')",
+    "$fromMillis(1700000000000, '[M]/[D]/[Y,2]')",
+    "$fromMillis(1700000000000, '[d001] [W01] [F1]')",
+    "$fromMillis(1700000000123, '[f01] [f1] [f0001] [f]')",
+    "$fromMillis(1700006400000, '[H] [h] [PN]')",
+    "$fromMillis(1699963200000, '[H] [h] [Pn]')",
+    "$fromMillis(1700000000000, '[MN,3] [MNn,2-2] [Y0001,4-4]')",
+    "$fromMillis(1700000000000, '[YI] [Mi] [D01] [m] [s]')",
+    "$fromMillis(1700000000000, '[Y]-[M]-[D]', '-0530')",
+    "$fromMillis(1700000000000, '[Y]-[M]-[D]', '+01:00')",
+    "$fromMillis(1700000000000, '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]', '+0000')",
+    "$fromMillis(1700000000000, (), '+0200')",
+    "$fromMillis(-1, '[Y0001]-[M01]-[D01] [H01]:[m01]:[s01].[f001]')",
+    "$fromMillis(1700000000000, '[Y01]')",
+    "$fromMillis(1700000000000, 'Day [D] of [MNn]')",
+    "$toMillis('2024-03-05', '[Y0001]-[M01]-[D01]')",
+    "$toMillis('3/5/2024', '[M]/[D]/[Y]')",
+    "$toMillis('2024-03-05 10:30:00', '[Y0001]-[M01]-[D01] [H01]:[m01]:[s01]')",
+    "$toMillis('05 Mar 2024', '[D01] [MNn,3-3] [Y0001]')",
+    "$toMillis('March 5, 2024', '[MNn] [D], [Y]')",
+    "$toMillis('2024-03-05T10:30:00+01:00', '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01][Z]')",
+    "$toMillis('2024-03-05T10:30:00Z', '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01][Z]')",
+    "$toMillis('2024-3-5', '[Y0001]-[M01]-[D01]')",
+    "$toMillis('10:30 pm', '[h]:[m] [P]') % 86400000",
+    "$toMillis('2024', '[Y]')",
+    "$toMillis('2024-02-30', '[Y]-[M]-[D]')",
+    "$toMillis('20240305', '[Y0001][M01][D01]')",
+    "$toMillis('2024-03-05', '[Y]-[M]')",
+    "$toMillis('Tuesday 5 March 2024', '[FNn] [D] [MNn] [Y]')",
+    "$toMillis('2024-03-05T10:30:00.5', '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f]')",
+    # the parent operator
+    "orders.items.{'sku': sku, 'order': %.id}",
+    "orders.items[%.qty > 1].sku",
+    "orders.items.%.%.customer.name",
+    "orders.tags.{'tag': $, 'order': %.id}",
+    "orders.(items).{'o': %.id}",
+    "orders.items^(>%.price).sku",
+    "customer.address.lines.%.city",
+    "orders#$i.items.{'i': $i, 'o': %.id}",
+    "orders.items.($p := %; $p.name)",
+    "orders[qty > 0].items.%.name",
+    "$.orders.items.%.id",
+    "orders.items.{'n': %.name, 'c': %.%.customer.tier}",
+    "$count(orders.items[%.price > 10])",
+    "orders@$o.items.{'o': $o.id, 'p': $keys(%)}",
+    # custom matchers: {match, start, end, groups, next}
+    "($gen := function($ch) { $m := function($str, $offset) {( $before := $substringBefore($str, $ch); "
+    "$start := $length($before) + ($exists($offset) ? $offset : 0); $end := $start + $length($ch); "
+    "$before != $str ? {'match': $ch, 'start': $start, 'end': $end, 'groups': [$ch], "
+    "'next': function() { $m($substringAfter($str, $ch), $end) }} )} }; "
+    "[$replace('banana', $gen('an'), '<$1$0>'), $split('banana', $gen('a')), $contains('xyz', $gen('a')), "
+    "$contains('xay', $gen('a')), $match('banana', $gen('na'), 1), $replace('banana', $gen('a'), 'o', 2)])",
+    # NaN results
+    "$round(5 % 0, 2)",
+    "[1 % 0, 2]",
+    "{'a': 0 % 0}",
+    "$abs(0 % 0)",
+    "$floor(5 % 0)",
+    "(5 % 0) = (5 % 0)",
+    "$sum([1, 5 % 0])",
+    "$string(5 % 0)",
+    "$max([1, 5 % 0])",
+    "$min([5 % 0, 1])",
+    "$average([1, 5 % 0])",
+    "$formatNumber(0, '#.#')",
+    "$formatNumber(0.05, '#.##')",
+    "$formatNumber(0, '#.00')",
+    "$parseInteger('a12', '0')",
+    "$parseInteger('1,234,5', '#,##0')",
+    "$parseInteger(' 12', '0')",
+    "$parseInteger('foo', 'w')",
+    "$fromMillis(1700000000005, '[f001] [f] [f01]')",
+    "$formatNumber(100, '0.###e0')",
+    "$formatNumber(1, '.###e0')",
+    "$formatNumber(100, '#.#')",
+    "$formatNumber(-12.345, '0.###e0')",
+    "$formatNumber(0.145, '0.0%')",
+    "$round(1234.5000000000002)",
+    "$formatInteger(1000000, 'a')",
+    "$parseInteger('12', 'A')",
+    "$toMillis('24-03-05', '[Y01]-[M01]-[D01]')",
+    "$toMillis('2024-00-05', '[Y0001]-[M01]-[D01]')",
+    "$toMillis('2024-01-00', '[Y0001]-[M01]-[D01]')",
+    "$toMillis('5 MARCH 2024', '[D] [MNn] [Y]')",
+    "$toMillis('5 March 2024', '[D] [Mn] [Y]')",
+    "$toMillis('5 March 2024', '[D] [MNn,3-3] [Y]')",
+    "$toMillis('5 Febr 2024', '[D] [MNn,*-4] [Y]')",
+    "$toMillis('11:05 Pm', '[h]:[m] [P]') % 86400000",
+    "$toMillis('11:05 pm', '[h]:[m] [PN]') % 86400000",
+    "$toMillis('2024-03-05T10:30:00-0800', '[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01][Z]')",
+    "$toMillis('5 March 2024', '[D1o] [MNn] [Y0001]')",
+]
+
 
 def main():
     cases = []
@@ -171,6 +331,8 @@ def main():
             cases.append(case)
     for i, e in enumerate(generated(int(os.environ.get("N_GENERATED", "900")))):
         cases.append({"id": f"gen:{i}", "expr": e, "data": DOC, "bindings": BINDINGS})
+    for i, e in enumerate(CURATED):
+        cases.append({"id": f"extra:{i}", "expr": e, "data": DOC, "bindings": BINDINGS})
     datasets = json.load(open(os.path.join(here, "datasets.json"), encoding="utf-8"))
     batch = []
     for c in cases:
@@ -193,7 +355,7 @@ def main():
             r = results.get(c["id"])
             if r is None:
                 continue
-            if c["id"].startswith("gen:"):
+            if c["id"].startswith(("gen:", "extra:")):
                 c.pop("data")
                 c.pop("bindings")
                 c["doc"] = True

@@ -162,6 +162,16 @@ impl<'a> Ev<'a> {
             .at(node.pos));
         }
         self.depth.set(depth);
+        if node.stream && !node.predicate.is_empty() {
+            // A filtered block or path whose predicates read ancestors (`%`).
+            let res = self.stream(node, input, env);
+            self.depth.set(depth - 1);
+            let values = res.map_err(|e| e.at(node.pos))?;
+            return Ok(unwrap_seq(
+                seq(values.into_iter().map(|t| t.ctx).collect()),
+                node.keep_array,
+            ));
+        }
         let res = self.eval_inner(node, input, env);
         self.depth.set(depth - 1);
         let mut result = res.map_err(|e| e.at(node.pos))?;
@@ -202,6 +212,7 @@ impl<'a> Ev<'a> {
                 }
             }
             Kind::Placeholder => Val::Undef,
+            Kind::Parent(label) => env.lookup(&label.name).unwrap_or(Val::Undef),
             Kind::Path {
                 steps,
                 keep_singleton,
@@ -357,6 +368,39 @@ impl<'a> Ev<'a> {
         {
             return Ok(v);
         }
+        let (mut result, tuples) = self.steps(steps, input, env)?;
+        if let Some(ts) = tuples {
+            if let Some(group) = &node.group {
+                return self.group_tuples(group, ts, env);
+            }
+            let v = seq(ts.into_iter().map(|t| t.ctx).collect());
+            if keep_singleton && let Val::Arr(a) = &v {
+                a.keep.set(true);
+            }
+            return Ok(v);
+        }
+        if keep_singleton {
+            if result.is_cons() && !result.is_seq() {
+                result = seq(vec![result]);
+            }
+            if let Val::Arr(a) = &result {
+                a.keep.set(true);
+            }
+        }
+        if let Some(group) = &node.group {
+            return self.group(group, result, env);
+        }
+        Ok(result)
+    }
+
+    /// Runs the steps of a path over `input`; the tuple stream, once a step needs one.
+    #[allow(clippy::type_complexity)]
+    fn steps(
+        &self,
+        steps: &'a [Node],
+        input: &Val<'a>,
+        env: &Rc<Env<'a>>,
+    ) -> Result<(Val<'a>, Option<Vec<Tuple<'a>>>)> {
         let mut input_seq: Val<'a> = match input {
             v if v.is_array() && !matches!(steps[0].kind, Kind::Var(_)) => v.clone(),
             v => seq(vec![v.clone()]),
@@ -392,28 +436,46 @@ impl<'a> Ev<'a> {
             input_seq = res.clone();
             result = res;
         }
-        if let Some(ts) = tuples {
-            if let Some(group) = &node.group {
-                return self.group_tuples(group, ts, env);
+        Ok((result, tuples))
+    }
+
+    /// A block or path step that carries ancestors: its tuple stream, filtered by its
+    /// predicates.
+    fn stream(&self, node: &'a Node, input: &Val<'a>, env: &Rc<Env<'a>>) -> Result<Vec<Tuple<'a>>> {
+        let plain = |v: Val<'a>| -> Vec<Tuple<'a>> {
+            v.into_seq()
+                .into_iter()
+                .map(|ctx| Tuple {
+                    ctx,
+                    vars: Vec::new(),
+                })
+                .collect()
+        };
+        let mut tuples = match &node.kind {
+            Kind::Block(items) if !items.is_empty() => {
+                let frame = Env::child(env);
+                for item in &items[..items.len() - 1] {
+                    self.eval(item, input, &frame)?;
+                }
+                let last = &items[items.len() - 1];
+                if last.stream {
+                    self.stream(last, input, &frame)?
+                } else {
+                    plain(self.eval(last, input, &frame)?)
+                }
             }
-            let v = seq(ts.into_iter().map(|t| t.ctx).collect());
-            if keep_singleton && let Val::Arr(a) = &v {
-                a.keep.set(true);
+            Kind::Path { steps, .. } => match self.steps(steps, input, env)? {
+                (_, Some(ts)) => ts,
+                (v, None) => plain(unwrap_seq(v, false)),
+            },
+            _ => plain(self.eval(node, input, env)?),
+        };
+        for stage in &node.predicate {
+            if let Stage::Filter(f) = stage {
+                tuples = self.filter_tuples(f, tuples, env)?;
             }
-            return Ok(v);
         }
-        if keep_singleton {
-            if result.is_cons() && !result.is_seq() {
-                result = seq(vec![result]);
-            }
-            if let Val::Arr(a) = &result {
-                a.keep.set(true);
-            }
-        }
-        if let Some(group) = &node.group {
-            return self.group(group, result, env);
-        }
-        Ok(result)
+        Ok(tuples)
     }
 
     /// Walks `a.b.c` where every step is a plain name (or a leading variable) and every value
@@ -517,6 +579,17 @@ impl<'a> Ev<'a> {
         let mut out = Vec::new();
         for tuple in input {
             let frame = frame_from_tuple(env, &tuple);
+            if step.stream {
+                for inner in self.stream(step, &tuple.ctx, &frame)? {
+                    let mut t = tuple.clone();
+                    t.ctx = inner.ctx;
+                    for (name, v) in inner.vars {
+                        t.set(&name, v);
+                    }
+                    out.push(t);
+                }
+                continue;
+            }
             let res = self.eval(step, &tuple.ctx, &frame)?;
             if res.is_undef() {
                 continue;
@@ -535,6 +608,9 @@ impl<'a> Ev<'a> {
                 }
                 if let Some(index) = &step.index {
                     t.set(index, Val::Num(i as f64));
+                }
+                if let Some(label) = &step.ancestor {
+                    t.set(&label.name, tuple.ctx.clone());
                 }
                 out.push(t);
             }
@@ -1189,8 +1265,20 @@ impl<'a> Ev<'a> {
                     for (i, p) in def.params.iter().enumerate() {
                         frame.bind(p, call_args.get(i).cloned().unwrap_or(Val::Undef));
                     }
+                    // The body is one level deeper, as in jsonata (tail calls do not nest).
+                    let depth = self.depth.get() + 1;
+                    if depth > self.max_depth {
+                        return Err(JsonataError::new(
+                            "U1001",
+                            "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.".into(),
+                        )
+                        .at(pos));
+                    }
+                    self.depth.set(depth);
+                    let body = self.tail(&def.body, captured, &frame);
+                    self.depth.set(depth - 1);
                     // Tail call: evaluate the callee and arguments here, then loop.
-                    match self.tail(&def.body, captured, &frame)? {
+                    match body? {
                         TailResult::Value(v) => return Ok(v),
                         TailResult::Call(next, next_args) => {
                             let Val::Func(n) = next else {

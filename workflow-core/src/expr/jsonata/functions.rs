@@ -138,8 +138,10 @@ fn text<'s>(args: &'s [Val<'_>], i: usize) -> Option<&'s str> {
     args.get(i).and_then(|v| v.as_str())
 }
 
+/// A numeric result: infinity is an error; NaN (from `x % 0`, say) passes on and is `null`
+/// in the JSON output, as in jsonata.
 fn number_result<'a>(n: f64) -> Result<Val<'a>> {
-    if n.is_finite() {
+    if !n.is_infinite() {
         Ok(Val::Num(n))
     } else {
         Err(JsonataError::new(
@@ -520,7 +522,13 @@ fn f_max<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
         .collect();
     Ok(nums
         .into_iter()
-        .reduce(f64::max)
+        .reduce(|a, b| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                a.max(b)
+            }
+        })
         .map(Val::Num)
         .unwrap_or(Val::Undef))
 }
@@ -533,7 +541,13 @@ fn f_min<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
         .collect();
     Ok(nums
         .into_iter()
-        .reduce(f64::min)
+        .reduce(|a, b| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                a.min(b)
+            }
+        })
         .map(Val::Num)
         .unwrap_or(Val::Undef))
 }
@@ -771,11 +785,92 @@ fn all_matches<'s>(
     Ok(out)
 }
 
-fn f_match<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+/// One match of a custom matcher function, in byte offsets of the searched text.
+struct Found<'a> {
+    start: usize,
+    end: usize,
+    text: Val<'a>,
+    index: f64,
+    groups: Val<'a>,
+}
+
+/// Byte offset of a UTF-16 index into `s` (clamped to the end).
+fn byte_offset(s: &str, utf16_index: f64) -> usize {
+    let mut units = 0f64;
+    for (i, c) in s.char_indices() {
+        if units >= utf16_index {
+            return i;
+        }
+        units += c.len_utf16() as f64;
+    }
+    s.len()
+}
+
+/// Runs a custom matcher: a function that, given the text, returns
+/// `{match, start, end, groups, next}` (or undefined), where `next()` gives the next match.
+fn custom_matches<'a>(
+    ev: &Ev<'a>,
+    matcher: &Val<'a>,
+    s: &str,
+    input: &Val<'a>,
+    limit: Option<usize>,
+    function: &str,
+) -> Result<Vec<Found<'a>>> {
+    let mut out = Vec::new();
+    let mut res = ev.apply(matcher, vec![string(s)], input, 0)?;
+    // A matcher that never stops is cut off after one match per position.
+    let cap = utf16_len(s) + 1;
+    while !res.is_undef() && limit.is_none_or(|l| out.len() < l) && out.len() <= cap {
+        let start = res.field("start").as_num();
+        let end = res.field("end").as_num();
+        let text = res.field("match");
+        let groups = res.field("groups");
+        let (Some(start), Some(end), true, true) =
+            (start, end, text.as_str().is_some(), groups.is_array())
+        else {
+            return Err(JsonataError::new(
+                "T1010",
+                format!(
+                    "The matcher function argument passed to function {function} does not return the correct object structure"
+                ),
+            ));
+        };
+        let (from, to) = (byte_offset(s, start), byte_offset(s, end));
+        out.push(Found {
+            start: from,
+            end: to.max(from),
+            text,
+            index: start,
+            groups,
+        });
+        let next = res.field("next");
+        if !next.is_func() {
+            break;
+        }
+        res = ev.apply(&next, Vec::new(), input, 0)?;
+    }
+    Ok(out)
+}
+
+fn match_object<'a>(found: &Found<'a>) -> Val<'a> {
+    let mut obj: Obj<'a> = IndexMap::new();
+    obj.insert("match".into(), found.text.clone());
+    obj.insert("index".into(), Val::Num(found.index));
+    obj.insert("groups".into(), found.groups.clone());
+    Val::Obj(Rc::new(obj))
+}
+
+fn f_match<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a>> {
     let Some(s) = text(&args, 0) else {
         return Ok(Val::Undef);
     };
-    let Some(r) = regex_of(&arg(&args, 1)) else {
+    let pattern = arg(&args, 1);
+    let Some(r) = regex_of(&pattern) else {
+        if pattern.is_func() {
+            let limit = num(&args, 2).map(|n| n.max(0.0).floor() as usize);
+            let found = custom_matches(ev, &pattern, s, input, limit, "match")?;
+            return Ok(seq(found.iter().map(match_object).collect()));
+        }
         return Err(JsonataError::new(
             "T0410",
             "Argument 2 of function \"match\" does not match function signature".into(),
@@ -811,7 +906,7 @@ fn f_match<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     Ok(seq(out))
 }
 
-fn f_contains<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+fn f_contains<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a>> {
     let Some(s) = text(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -822,15 +917,29 @@ fn f_contains<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>
     if let Some(r) = regex_of(&p) {
         return Ok(Val::Bool(r.regex.is_match(s)));
     }
+    if p.is_func() {
+        let found = custom_matches(ev, &p, s, input, Some(1), "contains")?;
+        return Ok(Val::Bool(!found.is_empty()));
+    }
     Ok(Val::Bool(s.contains(p.as_str().unwrap_or(""))))
 }
 
 /// Expands `$0`, `$1`.. and `$$` in a replacement string, as JSONata does.
 fn expand_replacement(rep: &str, caps: &regex::Captures<'_>) -> String {
+    let groups: Vec<String> = caps
+        .iter()
+        .skip(1)
+        .map(|g| g.map(|g| g.as_str()).unwrap_or("").to_string())
+        .collect();
+    expand_groups(rep, caps.get(0).map(|m| m.as_str()).unwrap_or(""), &groups)
+}
+
+/// Expands `$0` (the match), `$1`.. (its groups) and `$$` in a replacement string.
+fn expand_groups(rep: &str, matched: &str, groups: &[String]) -> String {
     let chars: Vec<char> = rep.chars().collect();
     let mut out = String::new();
     let mut i = 0;
-    let ngroups = caps.len() - 1;
+    let ngroups = groups.len();
     while i < chars.len() {
         let c = chars[i];
         if c == '$' && i + 1 < chars.len() {
@@ -856,8 +965,10 @@ fn expand_replacement(rep: &str, caps: &regex::Captures<'_>) -> String {
                     j += 1;
                 }
                 if let Some((g, end)) = best {
-                    if g <= ngroups {
-                        out.push_str(caps.get(g).map(|m| m.as_str()).unwrap_or(""));
+                    if g == 0 {
+                        out.push_str(matched);
+                    } else if g <= ngroups {
+                        out.push_str(&groups[g - 1]);
                     }
                     i = end;
                     continue;
@@ -910,6 +1021,10 @@ fn f_replace<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val
         return Ok(string(&out));
     }
     let Some(r) = regex_of(&pattern) else {
+        if pattern.is_func() {
+            let found = custom_matches(ev, &pattern, s, input, limit, "replace")?;
+            return replace_found(ev, s, &found, &replacement, input);
+        }
         return Ok(Val::Undef);
     };
     let matches = all_matches(&r.regex, s, limit)?;
@@ -953,7 +1068,52 @@ fn f_replace<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val
     Ok(string(&out))
 }
 
-fn f_split<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+/// Replaces the matches of a custom matcher.
+fn replace_found<'a>(
+    ev: &Ev<'a>,
+    s: &str,
+    found: &[Found<'a>],
+    replacement: &Val<'a>,
+    input: &Val<'a>,
+) -> Result<Val<'a>> {
+    let mut out = String::new();
+    let mut last = 0;
+    for f in found {
+        if f.start < last {
+            continue;
+        }
+        out.push_str(&s[last..f.start]);
+        if let Some(rep) = replacement.as_str() {
+            let matched = f.text.as_str().unwrap_or("");
+            let groups: Vec<String> = f
+                .groups
+                .members()
+                .iter()
+                .map(|g| g.as_str().unwrap_or("").to_string())
+                .collect();
+            out.push_str(&expand_groups(rep, matched, &groups));
+        } else {
+            let res = ev.apply(replacement, vec![match_object(f)], input, 0)?;
+            match res.as_str() {
+                Some(t) => out.push_str(t),
+                None => {
+                    return Err(JsonataError::new(
+                        "D3012",
+                        format!(
+                            "Attempted to replace a matched string with a non-string value: {}",
+                            display(&res)
+                        ),
+                    ));
+                }
+            }
+        }
+        last = f.end;
+    }
+    out.push_str(&s[last..]);
+    Ok(string(&out))
+}
+
+fn f_split<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, input: &Val<'a>) -> Result<Val<'a>> {
     let Some(s) = text(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -983,6 +1143,19 @@ fn f_split<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
             }
             out.push(s[last..m.start()].to_string());
             last = m.end();
+        }
+        out.push(s[last..].to_string());
+        out
+    } else if sep.is_func() {
+        let found = custom_matches(ev, &sep, s, input, None, "split")?;
+        let mut out = Vec::new();
+        let mut last = 0;
+        for f in &found {
+            if f.start < last {
+                continue;
+            }
+            out.push(s[last..f.start].to_string());
+            last = f.end;
         }
         out.push(s[last..].to_string());
         out
@@ -1121,9 +1294,13 @@ fn f_power<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 pub(crate) fn round_half_even(n: f64, precision: i32) -> f64 {
     // Work on the decimal text to avoid binary representation surprises (e.g. 2.675).
     let shifted: f64 = format!("{n}e{precision}").parse().unwrap_or(n);
+    if !shifted.is_finite() || shifted.abs() >= 9_007_199_254_740_992.0 {
+        // Too large to have digits at that precision: already rounded.
+        return n;
+    }
     let mut r = shifted.round();
-    let diff = (r - shifted).abs();
-    if (diff - 0.5).abs() < f64::EPSILON * shifted.abs().max(1.0) && diff != 0.0 && r % 2.0 != 0.0 {
+    // Only an exact half is a tie (1234.5000000000002 rounds up), as in jsonata.
+    if (r - shifted).abs() == 0.5 && r % 2.0 != 0.0 {
         r -= (r - shifted).signum();
     }
     let out: f64 = format!("{r}e{}", -precision).parse().unwrap_or(r);

@@ -46,10 +46,52 @@ struct Token {
     pos: usize,
 }
 
-const OPERATORS: &[&str] = &[
-    "..", ":=", "!=", "<=", ">=", "~>", "**", ".", "[", "]", "{", "}", "(", ")", ",", "@", "#",
-    ";", ":", "?", "+", "-", "*", "/", "%", "|", "=", "<", ">", "^", "&", "!", "~",
-];
+/// The operator starting with `c` (and `next`): a two-character one first.
+fn operator(c: char, next: Option<char>) -> Option<&'static str> {
+    let two = match (c, next) {
+        ('.', Some('.')) => Some(".."),
+        (':', Some('=')) => Some(":="),
+        ('!', Some('=')) => Some("!="),
+        ('<', Some('=')) => Some("<="),
+        ('>', Some('=')) => Some(">="),
+        ('~', Some('>')) => Some("~>"),
+        ('*', Some('*')) => Some("**"),
+        _ => None,
+    };
+    two.or_else(|| single_operator(c))
+}
+
+fn single_operator(c: char) -> Option<&'static str> {
+    Some(match c {
+        '.' => ".",
+        '[' => "[",
+        ']' => "]",
+        '{' => "{",
+        '}' => "}",
+        '(' => "(",
+        ')' => ")",
+        ',' => ",",
+        '@' => "@",
+        '#' => "#",
+        ';' => ";",
+        ':' => ":",
+        '?' => "?",
+        '+' => "+",
+        '-' => "-",
+        '*' => "*",
+        '/' => "/",
+        '%' => "%",
+        '|' => "|",
+        '=' => "=",
+        '<' => "<",
+        '>' => ">",
+        '^' => "^",
+        '&' => "&",
+        '!' => "!",
+        '~' => "~",
+        _ => return None,
+    })
+}
 
 fn binding_power(op: &str) -> u32 {
     match op {
@@ -156,23 +198,13 @@ impl<'s> Lexer<'s> {
                 pos: self.pos,
             });
         }
-        // Two-character operators first.
-        if self.pos + 1 < chars.len() {
-            let two: String = chars[self.pos..self.pos + 2].iter().collect();
-            if let Some(op) = OPERATORS.iter().find(|op| op.len() == 2 && **op == two) {
-                self.pos += 2;
-                return Ok(Token {
-                    tok: Tok::Op(op),
-                    pos: self.pos,
-                });
-            }
-        }
-        if let Some(op) = OPERATORS
-            .iter()
-            .find(|op| op.len() == 1 && op.starts_with(c))
-        {
+        if let Some(op) = operator(c, chars.get(self.pos + 1).copied()) {
             // `1..2` must not lex `.` inside a number, handled by the number lexer below.
-            self.pos += 1;
+            self.pos += op.len();
+            if op == "!" {
+                // `!` only exists as part of `!=`.
+                return Err(self.err("S0204", "Unknown operator: \"!\"".into()));
+            }
             return Ok(Token {
                 tok: Tok::Op(op),
                 pos: self.pos,
@@ -209,9 +241,7 @@ impl<'s> Lexer<'s> {
         while self.pos < chars.len() {
             let ch = chars[self.pos];
             if ch.is_whitespace()
-                || OPERATORS
-                    .iter()
-                    .any(|op| op.len() == 1 && op.starts_with(ch))
+                || single_operator(ch).is_some()
                 || ch == '"'
                 || ch == '\''
                 || ch == '`'
@@ -852,6 +882,8 @@ pub(crate) enum Kind {
     Var(String),
     Wildcard,
     Descendant,
+    /// The parent operator `%`: reads the ancestor a path step bound under this label.
+    Parent(Label),
     Placeholder,
     Path {
         steps: Vec<Node>,
@@ -885,11 +917,24 @@ pub(crate) struct Node {
     /// Filters and index bindings applied per input item (steps of a path).
     pub stages: Vec<Stage>,
     pub group: Option<Box<Group>>,
-    pub focus: Option<String>,
-    pub index: Option<String>,
+    pub focus: Option<Box<str>>,
+    pub index: Option<Box<str>>,
     pub tuple: bool,
     pub keep_array: bool,
     pub cons_array: bool,
+    /// This step binds its input under the label for the `%` operators that refer to it.
+    pub ancestor: Option<Box<Label>>,
+    /// This block or path, as a step, passes its tuple stream (and so the ancestors bound
+    /// inside it) to the enclosing path.
+    pub stream: bool,
+}
+
+/// The variable under which a parent (`%`) is bound in a tuple: `slot` numbers the `%`
+/// during parsing, `name` is the variable after [`super::ancestry::resolve`].
+#[derive(Debug, Clone)]
+pub(crate) struct Label {
+    pub slot: usize,
+    pub name: String,
 }
 
 impl Node {
@@ -905,6 +950,8 @@ impl Node {
             tuple: false,
             keep_array: false,
             cons_array: false,
+            ancestor: None,
+            stream: false,
         }
     }
 }
@@ -929,13 +976,20 @@ pub(crate) fn parse(source: &str) -> Result<Node, JsonataError> {
     let mut cx = Process {
         depth: 0,
         stack_base: stack_address(),
+        parents: 0,
     };
-    cx.node(tree)
+    let mut root = cx.node(tree)?;
+    if cx.parents > 0 {
+        super::ancestry::resolve(&mut root, cx.parents)?;
+    }
+    Ok(root)
 }
 
 struct Process {
     depth: usize,
     stack_base: usize,
+    /// How many `%` operators were seen.
+    parents: usize,
 }
 
 fn into_path(node: Node) -> (Vec<Node>, bool, usize) {
@@ -944,7 +998,7 @@ fn into_path(node: Node) -> (Vec<Node>, bool, usize) {
         Kind::Path {
             steps,
             keep_singleton,
-        } if node.group.is_none() => (steps, keep_singleton, pos),
+        } if node.group.is_none() => (steps, keep_singleton || node.keep_array, pos),
         _ => {
             let keep = node.keep_array;
             (vec![node], keep, pos)
@@ -991,11 +1045,14 @@ impl Process {
             Raw::Wildcard => Node::new(Kind::Wildcard, pos),
             Raw::Descendant => Node::new(Kind::Descendant, pos),
             Raw::Parent => {
-                return Err(JsonataError::new(
-                    "S0217",
-                    "The parent operator % is not supported by this evaluator".into(),
+                self.parents += 1;
+                Node::new(
+                    Kind::Parent(Label {
+                        slot: self.parents - 1,
+                        name: String::new(),
+                    }),
+                    pos,
                 )
-                .at(pos));
             }
             Raw::Placeholder => Node::new(Kind::Placeholder, pos),
             Raw::Neg(e) => {
@@ -1024,13 +1081,14 @@ impl Process {
                 let left = self.node(*lhs)?;
                 let (mut steps, mut keep, _) = into_path(left);
                 let right = self.node(*rhs)?;
+                let right_keep = right.keep_array;
                 match right.kind {
                     Kind::Path {
                         steps: more,
                         keep_singleton,
                     } if right.group.is_none() => {
                         steps.extend(more);
-                        keep |= keep_singleton;
+                        keep |= keep_singleton || right_keep;
                     }
                     _ => {
                         let mut right = right;
@@ -1198,7 +1256,7 @@ impl Process {
                         )
                         .at(pos));
                     }
-                    step.focus = Some(var);
+                    step.focus = Some(var.into());
                     step.tuple = true;
                 }
                 result
@@ -1218,7 +1276,7 @@ impl Process {
                 };
                 if let Some(step) = steps.last_mut() {
                     if step.stages.is_empty() {
-                        step.index = Some(var);
+                        step.index = Some(var.into());
                     } else {
                         step.stages.push(Stage::Index(var));
                     }

@@ -186,3 +186,78 @@ fn regex_is_linear_time() {
     let e = Expr::compile("$contains(s, /(a+)+$/)").unwrap();
     assert_eq!(e.evaluate(&input, &()).unwrap(), Some(json!(false)));
 }
+
+#[test]
+fn pictures_are_bounded_user_input() {
+    // Widths are capped, so a picture cannot ask for gigabytes of padding.
+    let year = ok("$fromMillis(0, '[Y,99999999999999]')");
+    assert_eq!(year.as_str().map(str::len), Some(64));
+    // Numbers too large for roman numerals fall back to digits.
+    assert_eq!(ok("$formatInteger(20000000, 'I')"), json!("20000000"));
+    assert_eq!(
+        ok("$formatNumber(1e21, '#,##0.00')"),
+        json!("1,000,000,000,000,000,000,000.00")
+    );
+    assert_eq!(ok("$round(1e308, 2)"), json!(1e308));
+    assert_eq!(err("$fromMillis(0, '[Y]', 'CET')").code, "D3110");
+    assert_eq!(err("$fromMillis(1e20, '[Y]')").code, "D3110");
+    // Text that does not fit the picture is undefined, however long.
+    let digits = "9".repeat(10_000);
+    let e = Expr::compile(&format!("$toMillis('{digits}', '[Y][M][D][H][m][s]')")).unwrap();
+    assert_eq!(e.evaluate(&json!({}), &()).unwrap(), None);
+}
+
+#[test]
+fn parsed_dates_carry_over_like_javascript() {
+    // February 30th is March 2nd, as `Date.UTC` has it.
+    assert_eq!(
+        ok("$toMillis('2018-02-30', '[Y]-[M]-[D]') ~> $fromMillis()"),
+        json!("2018-03-02T00:00:00.000Z")
+    );
+}
+
+#[test]
+fn parent_operator_reads_the_step_it_came_from() {
+    let input = json!({"orders": [
+        {"id": "a", "items": [{"sku": 1}, {"sku": 2}]},
+        {"id": "b", "items": [{"sku": 3}]}
+    ]});
+    let got = eval("orders.items.{'sku': sku, 'order': %.id}", input.clone()).unwrap();
+    assert_eq!(
+        got,
+        Some(json!([
+            {"sku": 1, "order": "a"},
+            {"sku": 2, "order": "a"},
+            {"sku": 3, "order": "b"}
+        ]))
+    );
+    let got = eval("orders.items[%.id = 'b'].sku", input.clone()).unwrap();
+    assert_eq!(got, Some(json!(3)));
+    // A `%` with no step to serve it is a compile error.
+    for expr in ["%", "orders.%.%", "{'a': 1}.%", "$.%"] {
+        let e = Expr::compile(expr).expect_err(expr);
+        assert_eq!(e.code, "S0217", "{expr}");
+    }
+    // The modulo operator is unaffected.
+    assert_eq!(eval("7 % 4", input).unwrap(), Some(json!(3)));
+}
+
+#[test]
+fn custom_matchers_drive_the_string_functions() {
+    // A matcher for "b": {match, start, end, groups, next}.
+    let matcher = "$m := function($s, $o) {( $i := $length($substringBefore($s, 'b')); \
+        $i < $length($s) ? {'match': 'b', 'start': $i + ($o ? $o : 0), \
+        'end': $i + 1 + ($o ? $o : 0), 'groups': [], \
+        'next': function() { $m($substring($s, $i + 1), $i + 1 + ($o ? $o : 0)) }} )};";
+    let run = |call: &str| ok(&format!("({matcher} {call})"));
+    assert_eq!(run("$replace('abcb', $m, 'X')"), json!("aXcX"));
+    assert_eq!(run("$split('abcb', $m)"), json!(["a", "c", ""]));
+    assert_eq!(run("$contains('abc', $m)"), json!(true));
+    assert_eq!(run("$count($match('abcb', $m))"), json!(2));
+    assert_eq!(err("$split('some text', $uppercase)").code, "T1010");
+}
+
+#[test]
+fn nan_results_are_null() {
+    assert_eq!(ok("[5 % 0, $round(5 % 0, 2)]"), json!([null, null]));
+}

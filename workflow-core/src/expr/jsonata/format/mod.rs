@@ -4,23 +4,42 @@ use super::error::{JsonataError, Result};
 use super::eval::Ev;
 use super::value::{Val, string};
 
-fn todo_error(name: &str) -> JsonataError {
-    JsonataError::new(
-        "D3100",
-        format!("${name} with a picture string is not supported yet"),
-    )
+mod datetime;
+mod integer;
+mod number;
+
+pub(crate) fn format_number<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    let Some(value) = args.first().and_then(|v| v.as_num()) else {
+        return Ok(Val::Undef);
+    };
+    let picture = args.get(1).and_then(|v| v.as_str()).unwrap_or("");
+    let symbols = match args.get(2) {
+        Some(options) => number::Symbols::default().with_options(options),
+        None => number::Symbols::default(),
+    };
+    Ok(string(&number::format_number(value, picture, &symbols)?))
 }
 
-pub(crate) fn format_number<'a>(_: &Ev<'a>, _args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    Err(todo_error("formatNumber"))
+pub(crate) fn format_integer<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    let Some(value) = args.first().and_then(|v| v.as_num()) else {
+        return Ok(Val::Undef);
+    };
+    let picture = integer::Picture::parse(args.get(1).and_then(|v| v.as_str()).unwrap_or(""))?;
+    Ok(string(&integer::format(
+        value.floor(),
+        &picture.primary,
+        picture.ordinal,
+        None,
+    )))
 }
 
-pub(crate) fn format_integer<'a>(_: &Ev<'a>, _args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    Err(todo_error("formatInteger"))
-}
-
-pub(crate) fn parse_integer<'a>(_: &Ev<'a>, _args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    Err(todo_error("parseInteger"))
+pub(crate) fn parse_integer<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+    let Some(text) = args.first().and_then(|v| v.as_str()) else {
+        return Ok(Val::Undef);
+    };
+    let picture = integer::Picture::parse(args.get(1).and_then(|v| v.as_str()).unwrap_or(""))?;
+    // Text that does not fit the picture is NaN in jsonata, so `null` in JSON.
+    Ok(Val::Num(integer::read(text, &picture).unwrap_or(f64::NAN)))
 }
 
 pub(crate) fn format_base<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
@@ -87,8 +106,15 @@ pub(crate) fn from_millis<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Re
     let Some(ms) = args.first().and_then(|v| v.as_num()) else {
         return Ok(Val::Undef);
     };
-    if args.get(1).is_some_and(|p| !p.is_undef()) || args.get(2).is_some_and(|p| !p.is_undef()) {
-        return Err(todo_error("fromMillis"));
+    let picture = args.get(1).and_then(|v| v.as_str());
+    let timezone = args.get(2).and_then(|v| v.as_str());
+    if picture.is_some() || timezone.is_some() {
+        let offset = match timezone {
+            Some(tz) => datetime::parse_timezone(tz)?,
+            None => 0,
+        };
+        let picture = picture.unwrap_or(datetime::ISO_PICTURE);
+        return Ok(string(&datetime::format(ms, picture, offset)?));
     }
     iso(ms.floor() as i64)
         .map(|s| string(&s))
@@ -114,7 +140,6 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S",
         "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
     ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
             return Some(dt.and_utc().timestamp_millis());
@@ -134,12 +159,14 @@ pub(crate) fn parse_iso(s: &str) -> Option<i64> {
     None
 }
 
-pub(crate) fn to_millis<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
+pub(crate) fn to_millis<'a>(ev: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
     let Some(s) = args.first().and_then(|v| v.as_str()) else {
         return Ok(Val::Undef);
     };
-    if args.get(1).is_some_and(|p| !p.is_undef()) {
-        return Err(todo_error("toMillis"));
+    if let Some(picture) = args.get(1).and_then(|v| v.as_str()) {
+        return Ok(datetime::parse(s, picture, now_millis(ev))?
+            .map(Val::Num)
+            .unwrap_or(Val::Undef));
     }
     match parse_iso(s) {
         Some(ms) => Ok(Val::Num(ms as f64)),
