@@ -13,3 +13,4 @@ mod jsonata_suite;
 mod oracles;
 mod store;
 mod tasks;
+mod variables;

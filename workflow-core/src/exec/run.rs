@@ -28,6 +28,12 @@ use crate::expr::{ErrorName, EvalError, jsonata};
 
 pub(crate) type FrameId = usize;
 
+/// The largest value of one variable, and of everything one `Assign` assigns: 256 KiB.
+pub(crate) const VARIABLE_LIMIT: usize = 256 * 1024;
+
+/// The most all the variables of an execution may hold together: 10 MiB.
+pub(crate) const EXECUTION_VARIABLES_LIMIT: usize = 10 * 1024 * 1024;
+
 /// The most events an execution's history may hold (AWS's hard quota).
 pub(crate) const HISTORY_LIMIT: u64 = 25_000;
 
@@ -267,6 +273,8 @@ pub(crate) struct Execution {
     transitions: u64,
     next_event_id: u64,
     last_event_time: Option<DateTime<Utc>>,
+    /// The bytes all live variables hold (AWS allows 10 MiB per execution).
+    variables_bytes: usize,
     /// See [`Execution::set_transition_budget`].
     transition_budget: Option<u64>,
     budget_left: Option<u64>,
@@ -339,7 +347,7 @@ impl Execution {
 
     /// An execution continued from a snapshot of an execution of the same machine.
     pub fn restore(plan: Arc<Plan>, clock: Arc<dyn Clock>, snapshot: Snapshot) -> Execution {
-        Execution {
+        let mut exec = Execution {
             plan,
             clock,
             meta: snapshot.meta,
@@ -358,13 +366,22 @@ impl Execution {
             transitions: snapshot.transitions,
             next_event_id: snapshot.next_event_id,
             last_event_time: snapshot.last_event_time,
+            variables_bytes: 0,
             transition_budget: None,
             budget_left: None,
             new_tokens: Vec::new(),
             completed_tokens: Vec::new(),
             new_activity_tasks: Vec::new(),
             now_cache: None,
-        }
+        };
+        exec.variables_bytes = exec
+            .frames
+            .iter()
+            .flatten()
+            .flat_map(|f| f.vars.values())
+            .map(|v| json_size(v))
+            .sum();
+        exec
     }
 }
 
@@ -394,6 +411,7 @@ impl Execution {
             transitions: 0,
             next_event_id: 1,
             last_event_time: None,
+            variables_bytes: 0,
             transition_budget: None,
             budget_left: None,
             new_tokens: Vec::new(),
@@ -468,7 +486,10 @@ impl Execution {
     }
 
     fn release(&mut self, id: FrameId) {
-        self.frames[id] = None;
+        if let Some(frame) = self.frames[id].take() {
+            let bytes: usize = frame.vars.values().map(|v| json_size(v)).sum();
+            self.variables_bytes = self.variables_bytes.saturating_sub(bytes);
+        }
         self.free.push(id);
     }
 
@@ -2586,6 +2607,7 @@ impl Execution {
             return Err(data_limit(&st.name));
         }
         if let Some(vars) = &assigned {
+            self.variables_bytes = self.check_assignment(fid, vars)?;
             let frame = self.frame_mut(fid);
             for (name, value) in vars {
                 frame.vars.insert(name.clone(), value.clone());
@@ -2614,6 +2636,68 @@ impl Execution {
             }
         }
         Ok(())
+    }
+
+    /// AWS's rules for an `Assign`: an inner scope (a Parallel branch, a Map iteration) may
+    /// read the variables of the scopes around it but not assign them, and sizes are limited
+    /// (256 KiB per variable and per `Assign`, 10 MiB for all the variables of an execution).
+    ///
+    /// Returns the execution's variable bytes once the assignment is made.
+    fn check_assignment(
+        &self,
+        fid: FrameId,
+        vars: &[(String, Payload)],
+    ) -> Result<usize, StateError> {
+        let frame = self.frame(fid);
+        let isolated = self.plan.machine.programs[frame.program].isolated;
+        if let (Some((parent, _)), false) = (frame.parent, isolated) {
+            for (name, _) in vars {
+                if self.variable(parent, name).is_some() {
+                    return Err(self.runtime(
+                        fid,
+                        format!(
+                            "The variable '${name}' is assigned in an enclosing scope; a Parallel branch or a Map iteration can read it but not assign it."
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut total = 0;
+        for (name, value) in vars {
+            let size = json_size(value);
+            if size > VARIABLE_LIMIT {
+                return Err(self.runtime(
+                    fid,
+                    format!(
+                        "The value assigned to the variable '${name}' is {size} bytes; a variable holds at most {VARIABLE_LIMIT} bytes."
+                    ),
+                ));
+            }
+            total += size;
+        }
+        if total > VARIABLE_LIMIT {
+            return Err(self.runtime(
+                fid,
+                format!(
+                    "The Assign field assigns {total} bytes; one Assign assigns at most {VARIABLE_LIMIT} bytes."
+                ),
+            ));
+        }
+        let replaced: usize = vars
+            .iter()
+            .filter_map(|(name, _)| frame.vars.get(name))
+            .map(|v| json_size(v))
+            .sum();
+        let all = (self.variables_bytes + total).saturating_sub(replaced);
+        if all > EXECUTION_VARIABLES_LIMIT {
+            return Err(self.runtime(
+                fid,
+                format!(
+                    "The variables of the execution would hold {all} bytes; an execution holds at most {EXECUTION_VARIABLES_LIMIT} bytes of variables."
+                ),
+            ));
+        }
+        Ok(all)
     }
 
     fn frame_succeeded(&mut self, fid: FrameId, output: Payload) {
