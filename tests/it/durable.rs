@@ -441,6 +441,21 @@ fn activity_workers_take_tasks_from_the_store() {
             .await
             .unwrap();
         assert_eq!(handle.result().await.output(), Some(&json!({"ok": true})));
+        let history: Vec<Value> = handle.history().iter().map(|e| e.to_json()).collect();
+        let types: Vec<&str> = history
+            .iter()
+            .map(|e| e["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types[2..5],
+            ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"],
+            "{types:?}"
+        );
+        assert_eq!(
+            history[3]["activityStartedEventDetails"],
+            json!({"workerName": "worker-1"}),
+            "the worker that took the task started it"
+        );
     });
 }
 

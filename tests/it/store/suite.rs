@@ -795,15 +795,26 @@ fn activity_tasks_queue(store: &dyn Store) {
         input: format!(r#"{{"token":"{token}"}}"#),
         created: at(1),
     };
+    let tokens = |names: &[&str]| -> Vec<NewTaskToken> {
+        names
+            .iter()
+            .map(|name| NewTaskToken {
+                token: (*name).into(),
+                state_name: "Work".into(),
+            })
+            .collect()
+    };
     store
         .commit(Transition {
             activity_tasks: vec![task("act", "t1"), task("other", "t2"), task("act", "t3")],
+            tokens_waiting: tokens(&["t1", "t2", "t3"]),
             ..Transition::new(&arn)
         })
         .unwrap();
     store
         .commit(Transition {
             activity_tasks: vec![task("act", "t4")],
+            tokens_waiting: tokens(&["t4"]),
             ..Transition::new(&ended)
         })
         .unwrap();
@@ -844,6 +855,21 @@ fn activity_tasks_queue(store: &dyn Store) {
         "t2"
     );
     assert_eq!(store.take_activity_task("none", "w1", at(4)).unwrap(), None);
+    // Each take tells the execution which worker started the task.
+    let started: Vec<Message> = store
+        .inbox(&arn)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.message)
+        .collect();
+    let expected: Vec<Message> = [("t1", "w1"), ("t3", "w2"), ("t2", "w1")]
+        .iter()
+        .map(|(token, worker)| Message::ActivityStarted {
+            token: (*token).into(),
+            worker: (*worker).into(),
+        })
+        .collect();
+    assert_eq!(started, expected);
 }
 
 fn concurrent_commits_keep_each_execution_in_order(store: &dyn Store) {

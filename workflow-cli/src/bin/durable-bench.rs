@@ -151,7 +151,7 @@ async fn bench(
     }))
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut seconds = 5.0;
@@ -186,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
             other => bail!("unknown argument {other}"),
         }
     }
+    let keep = dir.is_some();
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("workflow-durable-bench-{}", std::process::id()))
     });
@@ -200,6 +201,8 @@ async fn main() -> anyhow::Result<()> {
             println!("{line}");
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }

@@ -161,7 +161,7 @@ fn perform(
 
 /// Commits the step just taken: its events, the new snapshot, tokens, activity tasks, the
 /// inbox messages it applied and, at the end, the final status. Waits until it is durable.
-async fn commit(exec: &mut Execution, durable: &mut Durable) -> Result<(), String> {
+pub(crate) async fn commit(exec: &mut Execution, durable: &mut Durable) -> Result<(), String> {
     let tokens_waiting = exec.take_new_tokens();
     let tokens_completed = exec.take_completed_tokens();
     let activity_tasks = exec.take_activity_tasks();
@@ -205,12 +205,28 @@ async fn commit(exec: &mut Execution, durable: &mut Durable) -> Result<(), Strin
     transition.redrive = durable.redrive.take();
     let store = durable.store.clone();
     let ends = transition.end.is_some();
-    tokio::task::spawn_blocking(move || store.commit(transition))
-        .await
-        .map_err(|e| e.to_string())?
+    blocking(move || store.commit(transition))
+        .await?
         .map_err(|e| e.to_string())?;
     durable.end_committed |= ends;
     Ok(())
+}
+
+/// Runs blocking store work: in place on a multi-threaded runtime (the scheduler moves other
+/// tasks off this thread meanwhile, without the hand-off to the blocking pool), on the blocking
+/// pool otherwise.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread
+    {
+        Ok(tokio::task::block_in_place(work))
+    } else {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The store's record of how an execution ended, if it has.
@@ -294,6 +310,9 @@ fn apply_message(exec: &mut Execution, message: InboxMessage) {
         }
         Message::TaskHeartbeat { token } => {
             exec.heartbeat(&token);
+        }
+        Message::ActivityStarted { token, worker } => {
+            exec.activity_started(&token, worker);
         }
         Message::Stop { error, cause } => exec.abort(error, cause),
         // A redrive reaches a closed execution, which no driver hosts; the engine handles it.

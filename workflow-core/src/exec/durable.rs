@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::driver::Durable;
 use super::run::{Execution, ExecutionMeta, Snapshot};
-use super::{DurableError, Engine, ExecutionHandle, Inner, LoadOptions, LoadedMachine, Msg, lock};
+use super::{
+    DurableError, Engine, ExecutionHandle, Inner, LoadOptions, LoadedMachine, Mocks, Msg, lock,
+};
 use crate::store::{ActivityTask, ExecutionRecord, ExecutionStatus, Store};
 
 /// How often the inbox poller looks for messages from other processes when nothing wakes it.
@@ -31,6 +33,80 @@ impl Engine {
         lock(&self.inner.machines).insert(machine.arn.clone(), machine.clone());
     }
 
+    /// Mocked responses for the machine named `machine_name` when its executions are hosted
+    /// from the store (a worker of the `workflow` command serves Task states from mocks).
+    pub fn register_mocks(&self, machine_name: impl Into<String>, mocks: Mocks) {
+        lock(&self.inner.mocks).insert(machine_name.into(), mocks);
+    }
+
+    /// Saves an execution in the store without running it (`workflow start`): a worker on the
+    /// same store hosts it. Returns the execution's ARN; starting an identical running
+    /// execution again returns the same ARN.
+    pub async fn start_detached(
+        &self,
+        machine: &LoadedMachine,
+        input: Value,
+        options: super::StartOptions,
+    ) -> Result<String, super::StartError> {
+        use super::StartError;
+        let store = self.store().map_err(|e| StartError::Store(e.to_string()))?;
+        let size = super::run::json_size(&input);
+        if size > super::PAYLOAD_LIMIT {
+            return Err(StartError::InputTooLarge {
+                size,
+                limit: super::PAYLOAD_LIMIT,
+            });
+        }
+        let config = &self.inner.config;
+        let name = match options.name {
+            Some(name) if !super::valid_name(&name) => {
+                return Err(StartError::InvalidName { name });
+            }
+            Some(name) => name,
+            None => super::generated_name(
+                self.inner
+                    .seq
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                config.clock.now(),
+            ),
+        };
+        let arn = format!(
+            "arn:{}:states:{}:{}:execution:{}:{}",
+            config.partition, config.region, config.account_id, machine.name, name
+        );
+        self.store_machine(store.as_ref(), machine)
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        let new = crate::store::NewExecution::new(
+            &arn,
+            &name,
+            &machine.arn,
+            input.to_string(),
+            config.clock.now(),
+        );
+        let started = super::driver::blocking(move || store.start_execution(new))
+            .await
+            .map_err(StartError::Store)?;
+        match started {
+            Ok(_) => Ok(arn),
+            Err(crate::store::StoreError::ExecutionAlreadyExists { .. }) => {
+                Err(StartError::ExecutionAlreadyExists { name })
+            }
+            Err(other) => Err(StartError::Store(other.to_string())),
+        }
+    }
+
+    /// Redrives an execution in the store without hosting it (`workflow redrive`): the redrive
+    /// is committed and a worker on the same store continues it.
+    pub async fn redrive_detached(&self, execution_arn: &str) -> Result<(), DurableError> {
+        let (mut exec, mut durable) = self.prepare_redrive(execution_arn).await?;
+        super::driver::commit(&mut exec, &mut durable)
+            .await
+            .map_err(|reason| DurableError::SnapshotInvalid {
+                arn: execution_arn.to_string(),
+                reason,
+            })
+    }
+
     /// The loaded machine an execution belongs to: one this engine loaded, or the stored
     /// definition, bound to this engine's handlers.
     fn machine_for(&self, record: &ExecutionRecord) -> Result<LoadedMachine, DurableError> {
@@ -49,7 +125,7 @@ impl Engine {
                 &stored.definition,
                 LoadOptions {
                     name: Some(stored.name.clone()),
-                    mocks: None,
+                    mocks: lock(&self.inner.mocks).get(&stored.name).cloned(),
                     express: false,
                 },
             )
@@ -173,6 +249,17 @@ impl Engine {
     /// Redrives a FAILED, TIMED_OUT or ABORTED execution (AWS's `RedriveExecution`): it
     /// continues from the states that did not succeed, with the same history.
     pub async fn redrive(&self, execution_arn: &str) -> Result<ExecutionHandle, DurableError> {
+        let (exec, durable) = self.prepare_redrive(execution_arn).await?;
+        self.ensure_poller();
+        let mut executions = lock(&self.inner.executions);
+        Ok(self.spawn_driver(&mut executions, exec, Some(durable)))
+    }
+
+    /// Restores a failed execution and revives it, ready to be committed.
+    async fn prepare_redrive(
+        &self,
+        execution_arn: &str,
+    ) -> Result<(Execution, Durable), DurableError> {
         let store = self.store()?;
         let arn = execution_arn.to_string();
         let lookup = store.clone();
@@ -199,11 +286,9 @@ impl Engine {
                 status: ExecutionStatus::Succeeded.as_str().to_string(),
             });
         }
-        self.ensure_poller();
         let mut durable = Durable::new(store);
         durable.redrive = Some(self.inner.config.clock.now());
-        let mut executions = lock(&self.inner.executions);
-        Ok(self.spawn_driver(&mut executions, exec, Some(durable)))
+        Ok((exec, durable))
     }
 
     /// Takes the next task of an activity for a worker (AWS's `GetActivityTask`); answer it

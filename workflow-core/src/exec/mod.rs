@@ -295,6 +295,8 @@ struct Inner {
     executions: Mutex<HashMap<String, Arc<Shared>>>,
     /// Machines saved in the store, by ARN, to host their executions again.
     machines: Mutex<HashMap<String, LoadedMachine>>,
+    /// Mocked responses for stored machines, by machine name (see `Engine::register_mocks`).
+    mocks: Mutex<HashMap<String, Mocks>>,
     seq: AtomicU64,
     poller: std::sync::OnceLock<()>,
     inbox_notify: Arc<tokio::sync::Notify>,
@@ -330,6 +332,7 @@ impl Engine {
                 registry: RwLock::new(Registry::default()),
                 executions: Mutex::new(HashMap::new()),
                 machines: Mutex::new(HashMap::new()),
+                mocks: Mutex::new(HashMap::new()),
                 seq: AtomicU64::new(0),
                 poller: std::sync::OnceLock::new(),
                 inbox_notify: Arc::new(tokio::sync::Notify::new()),

@@ -817,6 +817,24 @@ impl Execution {
         true
     }
 
+    /// A worker took the activity task of `task_token` (`GetActivityTask`): records
+    /// `ActivityStarted` with its name. Returns whether a task of this execution was waiting.
+    pub fn activity_started(&mut self, task_token: &str, worker: String) -> bool {
+        self.now_cache = None;
+        let found = self.tasks.values().copied().find(|fid| {
+            matches!(&self.frame(*fid).phase, Phase::Task(w) if w.callback_token.as_deref() == Some(task_token) && matches!(w.events, TaskEvents::Activity))
+        });
+        let Some(fid) = found else { return false };
+        self.event(
+            fid,
+            EventType::ActivityStarted,
+            Details::ActivityStarted {
+                worker_name: worker,
+            },
+        );
+        true
+    }
+
     /// Whether the task of `fid` has had a heartbeat recently enough that its heartbeat timer
     /// should not fire at `now`.
     fn heartbeat_pending(&self, fid: FrameId, now: DateTime<Utc>) -> bool {
@@ -1461,6 +1479,8 @@ impl Execution {
                 false,
             ),
         };
+        let invoker = plan.invokers.get(&(program, state)).cloned();
+        let activity = matches!(invoker, Some(Invoker::Activity));
         match events {
             TaskEvents::Task => {
                 self.event(
@@ -1507,19 +1527,21 @@ impl Execution {
                         heartbeat_seconds: heartbeat,
                     },
                 );
-                self.event(
-                    fid,
-                    EventType::ActivityStarted,
-                    Details::ActivityStarted {
-                        worker_name: "workflow".into(),
-                    },
-                );
+                // Activities that workers poll for start when one takes the task
+                // (`activity_started`); one served by a handler starts at once.
+                if !activity {
+                    self.event(
+                        fid,
+                        EventType::ActivityStarted,
+                        Details::ActivityStarted {
+                            worker_name: "workflow".into(),
+                        },
+                    );
+                }
             }
         }
         let token = self.next_token;
         self.next_token += 1;
-        let invoker = plan.invokers.get(&(program, state)).cloned();
-        let activity = matches!(invoker, Some(Invoker::Activity));
         let callback_token = (wait_for_token || activity).then(|| self.task_token_string(token));
         let now = self.now();
         self.frame_mut(fid).phase = Phase::Task(Box::new(TaskWait {

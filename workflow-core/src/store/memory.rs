@@ -519,24 +519,40 @@ impl Store for MemoryStore {
     fn take_activity_task(
         &self,
         activity_arn: &str,
-        _worker: &str,
-        _now: DateTime<Utc>,
+        worker: &str,
+        now: DateTime<Utc>,
     ) -> Result<Option<ActivityTask>, StoreError> {
+        let task = self.take_task(activity_arn);
+        if let Some(task) = &task {
+            // Nobody can answer the task before this returns its token, so the message comes
+            // first in the inbox even though it is posted after the take.
+            self.post_message(
+                &task.execution_arn,
+                Message::ActivityStarted {
+                    token: task.task_token.clone(),
+                    worker: worker.to_owned(),
+                },
+                now,
+            )?;
+        }
+        Ok(task)
+    }
+}
+
+impl MemoryStore {
+    fn take_task(&self, activity_arn: &str) -> Option<ActivityTask> {
         let mut inner = self.lock();
-        let Some(stored) = inner
+        let stored = inner
             .activity_tasks
             .values_mut()
-            .find(|stored| !stored.taken && stored.task.activity_arn == activity_arn)
-        else {
-            return Ok(None);
-        };
+            .find(|stored| !stored.taken && stored.task.activity_arn == activity_arn)?;
         stored.taken = true;
-        Ok(Some(ActivityTask {
+        Some(ActivityTask {
             activity_arn: stored.task.activity_arn.clone(),
             task_token: stored.task.task_token.clone(),
             input: stored.task.input.clone(),
             execution_arn: stored.execution_arn.clone(),
             created: stored.task.created,
-        }))
+        })
     }
 }

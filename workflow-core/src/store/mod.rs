@@ -161,7 +161,8 @@ pub trait Store: Send + Sync {
     fn task_token(&self, token: &str) -> Result<Option<TaskTokenRecord>, StoreError>;
 
     /// Takes the oldest activity task of an activity that no worker has taken yet
-    /// (`GetActivityTask`), marking it taken by `worker`.
+    /// (`GetActivityTask`), marking it taken by `worker` and posting
+    /// [`Message::ActivityStarted`] to its execution's inbox, in one transaction.
     fn take_activity_task(
         &self,
         activity_arn: &str,
@@ -601,6 +602,9 @@ pub enum Message {
     },
     /// `SendTaskHeartbeat`.
     TaskHeartbeat { token: String },
+    /// A worker took an activity task (`GetActivityTask`): the execution records
+    /// `ActivityStarted` with the worker's name.
+    ActivityStarted { token: String, worker: String },
     /// `StopExecution`.
     Stop {
         error: Option<String>,
@@ -616,7 +620,8 @@ impl Message {
         match self {
             Message::TaskSuccess { token, .. }
             | Message::TaskFailure { token, .. }
-            | Message::TaskHeartbeat { token } => Some(token),
+            | Message::TaskHeartbeat { token }
+            | Message::ActivityStarted { token, .. } => Some(token),
             Message::Stop { .. } | Message::Redrive => None,
         }
     }

@@ -665,6 +665,15 @@ fn take_activity_task(
     };
     conn.prepare_cached("UPDATE activity_tasks SET worker = ?2, taken = ?3 WHERE id = ?1")?
         .execute(params![id, worker, to_nanos(now)?])?;
+    post_message(
+        conn,
+        task.execution_arn.clone(),
+        Message::ActivityStarted {
+            token: task.task_token.clone(),
+            worker,
+        },
+        now,
+    )?;
     Ok(Some(task))
 }
 
