@@ -5,22 +5,26 @@
 //! cargo run -p workflow-examples --example approval
 //! ```
 //!
-//! The demo prints the task token and waits. Approve from another terminal:
+//! The demo runs the workflow durably on a SQLite store, prints the task token and waits.
+//! Approve from another terminal with the binary's own command, which writes to the same store:
 //!
 //! ```text
 //! cargo run -p workflow-examples --example approval -- send-task-success \
-//!     --token 'TOKEN' --output '{"approved": true, "approver": "ana"}'
+//!     --store STORE --token 'TOKEN' --output '{"approved": true, "approver": "ana"}'
 //! ```
 //!
-//! (The demo's engine is in-process: `send-task-success` drops the decision in a spool
-//! directory the demo watches, and the demo calls `Engine::send_task_success`.) Tests complete
-//! the token directly with `Engine::send_task_success`.
+//! If the demo is stopped meanwhile, `approval -- worker --store STORE` resumes the execution
+//! where it was. With arguments the program is a workflow binary (`run`, `start`, `worker`,
+//! `executions`, `send-task-success`, ...). Tests complete the token directly with
+//! `Engine::send_task_success`.
 
 use std::process::ExitCode;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+use workflow_core::exec::EngineConfig;
 use workflow_core::prelude::*;
+use workflow_core::store::SqliteStore;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, WorkflowType)]
 pub struct Expense {
@@ -54,10 +58,7 @@ pub async fn request_approval(token: String, expense: Expense) -> Result<(), Not
     if expense.requester.is_empty() {
         return Err(NotifyError::NoApprover);
     }
-    println!(
-        "approval needed for {} ({}); from another terminal: cargo run -p workflow-examples --example approval -- send-task-success --token '{token}' --output '{{\"approved\": true, \"approver\": \"ana\"}}'",
-        expense.id, expense.amount
-    );
+    println!("approval needed for {} ({})", expense.id, expense.amount);
     TOKENS.lock().unwrap_or_else(|e| e.into_inner()).push(token);
     Ok(())
 }
@@ -79,24 +80,15 @@ pub async fn approve_expense(expense: Expense) -> Result<String, WorkflowError> 
     Ok(payment)
 }
 
-fn spool() -> std::path::PathBuf {
-    std::env::temp_dir().join("workflow-approval")
-}
-
-fn spool_file(token: &str) -> std::path::PathBuf {
-    let name: String = token
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    spool().join(format!("{name}.json"))
+/// The demo's store.
+fn store_path() -> std::path::PathBuf {
+    std::env::temp_dir()
+        .join("workflow-approval")
+        .join("state.db")
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("send-task-success") {
-        return send_task_success(&args[1..]);
-    }
-    if !args.is_empty() {
+    if std::env::args().len() > 1 {
         return workflow_core::cli::main([approve_expense::workflow()]);
     }
     let asl = concat!(env!("CARGO_MANIFEST_DIR"), "/asl/approval.asl.json");
@@ -106,6 +98,17 @@ fn main() -> ExitCode {
     ) {
         eprintln!("approval: cannot write {asl}: {err}");
     }
+    let path = store_path();
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let store = match SqliteStore::open(&path) {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("approval: cannot open the store {}: {err}", path.display());
+            return ExitCode::from(2);
+        }
+    };
     let expense = Expense {
         id: "e-1".into(),
         amount: 250.0,
@@ -113,7 +116,10 @@ fn main() -> ExitCode {
     };
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
     runtime.block_on(async {
-        let engine = Engine::default();
+        let engine = Engine::new(EngineConfig {
+            store: Some(std::sync::Arc::new(store)),
+            ..EngineConfig::default()
+        });
         let execution = match approve_expense::start(&engine, expense) {
             Ok(execution) => execution,
             Err(err) => {
@@ -121,55 +127,27 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let _ = std::fs::create_dir_all(spool());
+        let mut told = false;
         loop {
             tokio::select! {
                 result = execution.result() => {
                     println!("{result:?}");
                     return if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) };
                 }
-                () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                () = tokio::time::sleep(std::time::Duration::from_millis(100)), if !told => {
                     let tokens = TOKENS.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                    for token in tokens {
-                        let Ok(text) = std::fs::read_to_string(spool_file(&token)) else { continue };
-                        let _ = std::fs::remove_file(spool_file(&token));
-                        match serde_json::from_str(&text) {
-                            Ok(output) => {
-                                if let Err(err) = engine.send_task_success(&token, output).await {
-                                    eprintln!("approval: {err}");
-                                }
-                            }
-                            Err(err) => eprintln!("approval: the decision is not JSON: {err}"),
-                        }
+                    if let Some(token) = tokens.iter().find(|t| t.starts_with(execution.arn())) {
+                        println!(
+                            "waiting for the decision; from another terminal:\n  cargo run -p \
+                             workflow-examples --example approval -- send-task-success --store \
+                             '{}' --token '{token}' --output '{{\"approved\": true, \"approver\": \
+                             \"ana\"}}'",
+                            path.display()
+                        );
+                        told = true;
                     }
                 }
             }
         }
     })
-}
-
-/// `send-task-success --token TOKEN --output JSON`: hands a decision to the running demo.
-fn send_task_success(args: &[String]) -> ExitCode {
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let (Some(token), Some(output)) = (value("--token"), value("--output")) else {
-        eprintln!("usage: approval send-task-success --token TOKEN --output JSON");
-        return ExitCode::from(2);
-    };
-    if let Err(err) = serde_json::from_str::<serde_json::Value>(&output) {
-        eprintln!("approval: --output is not JSON: {err}");
-        return ExitCode::from(2);
-    }
-    let _ = std::fs::create_dir_all(spool());
-    match std::fs::write(spool_file(&token), output) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("approval: {err}");
-            ExitCode::from(2)
-        }
-    }
 }

@@ -10,21 +10,21 @@ use serde_json::{Value, json};
 use workflow_cli::{Cli, Io};
 
 /// What one command printed, and its exit code.
-struct Ran {
-    code: u8,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Ran {
+    pub(crate) code: u8,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Ran {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
 /// Runs `workflow ARGS...` the way `main` does.
-fn workflow(args: &[&str]) -> Ran {
+pub(crate) fn workflow(args: &[&str]) -> Ran {
     let cli = match Cli::try_parse_from(std::iter::once("workflow").chain(args.iter().copied())) {
         Ok(cli) => cli,
         Err(err) => {
@@ -59,12 +59,12 @@ fn workflow(args: &[&str]) -> Ran {
     }
 }
 
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     format!("{}/cli/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Runs a definition that cannot start and returns its error message.
-fn run_error(args: &[&str]) -> String {
+pub(crate) fn run_error(args: &[&str]) -> String {
     let ran = workflow(args);
     assert_eq!(
         ran.code, 2,
@@ -493,14 +493,14 @@ fn the_mock_file_entry_is_picked_by_name() {
         &definition,
         "--mocks",
         &mocks,
-        "--name",
+        "--machine",
         "express-charge",
         "--json",
     ]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(ran.json()["output"], json!({"receipt": "R-express"}));
 
-    let err = run_error(&["run", &definition, "--mocks", &mocks, "--name", "nope"]);
+    let err = run_error(&["run", &definition, "--mocks", &mocks, "--machine", "nope"]);
     assert!(err.contains("no state machine named 'nope'"), "{err}");
     assert!(err.contains("'charge', 'express-charge'"), "{err}");
 }

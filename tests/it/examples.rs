@@ -447,3 +447,78 @@ fn workflow_binaries_run_with_the_workflow_cli_output_contract() {
     assert_eq!(result["cause"], "the card was declined");
     assert_eq!(result["history"][0]["type"], "ExecutionStarted");
 }
+
+/// A workflow binary's durable commands: `start` saves an execution, `worker` runs it with the
+/// Rust task handlers, `send-task-success` (another command, as from another process) answers
+/// its callback, and `executions` reads the result.
+#[test]
+fn workflow_binaries_host_durable_executions_with_their_task_handlers() {
+    let dir = std::env::temp_dir().join(format!("workflow-binary-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = dir.join("state.db").display().to_string();
+    let workflows = [approval::approve_expense::workflow()];
+    let input = r#"{"id": "e-9", "amount": 300, "requester": "bo"}"#;
+    let (code, arn, stderr) = workflow_binary(
+        &workflows,
+        &[
+            "start", "--store", &store, "--input", input, "--name", "e-9",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let arn = arn.trim().to_string();
+    assert!(arn.ends_with(":execution:ApproveExpense:e-9"), "{arn}");
+
+    let worker = std::thread::spawn({
+        let store = store.clone();
+        move || {
+            workflow_binary(
+                &workflows,
+                &[
+                    "worker",
+                    "--store",
+                    &store,
+                    "--until-idle",
+                    "--seconds",
+                    "60",
+                ],
+            )
+        }
+    });
+    let token = (0..3000)
+        .find_map(|_| {
+            let mut tokens = approval::TOKENS.lock().unwrap_or_else(|e| e.into_inner());
+            let found = tokens.iter().position(|t| t.starts_with(&arn));
+            let token = found.map(|i| tokens.remove(i));
+            drop(tokens);
+            if token.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            token
+        })
+        .expect("the worker ran request_approval, which handed out a token");
+    let (code, _, stderr) = workflow_binary(
+        &workflows,
+        &[
+            "send-task-success",
+            "--store",
+            &store,
+            "--token",
+            &token,
+            "--output",
+            r#"{"approved": true, "approver": "ana"}"#,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = worker.join().expect("the worker does not panic");
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, stdout, stderr) = workflow_binary(
+        &workflows,
+        &["executions", "describe", "--store", &store, &arn, "--json"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let described: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    assert_eq!(described["output"], r#""paid-e-9""#);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,6 +3,7 @@
 mod asl_roundtrip;
 mod asl_validate;
 mod cli;
+mod cli_store;
 mod conformance;
 mod crash;
 mod dsl;

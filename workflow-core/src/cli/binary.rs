@@ -2,16 +2,20 @@
 //! workflows compiled into it, with the output contract of the `workflow` command.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand};
 
+use super::durable::{self, DurableCommand, Hold, StartArgs, StoreArg};
 use super::graph::Format;
 use super::validate::{Verdict, report};
 use super::{Exit, Io, run, source};
 use crate::asl;
 use crate::asl::graph::{to_dot, to_mermaid};
-use crate::exec::{Engine, EngineConfig, VirtualClock};
+use crate::exec::{
+    Clock, Engine, EngineConfig, LoadedMachine, StartOptions, SystemClock, VirtualClock,
+};
 use crate::workflow::Workflow;
 
 /// Run, export, graph and validate the workflows of this program.
@@ -46,10 +50,28 @@ pub enum WorkflowCommand {
         /// Print one JSON object instead: {"status", "output", "error", "cause", "history"}
         #[arg(long)]
         json: bool,
+        /// The execution's name, unique for its workflow [default: a new UUID]
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
         /// How time passes for waits, retry intervals and timeouts
         #[arg(long, value_enum, default_value_t = run::ClockKind::Real)]
         clock: run::ClockKind,
+        /// Run durably on this store (a SQLite file, created when missing): every transition
+        /// is committed, and if this process dies, `worker --store PATH` resumes the execution
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
     },
+    /// Start an execution on a store without waiting for it; `worker --store PATH` runs it.
+    /// Prints the execution's ARN
+    Start {
+        /// The workflow (its state machine name); needed when the program has several
+        #[arg(value_name = "WORKFLOW")]
+        workflow: Option<String>,
+        #[command(flatten)]
+        start: StartArgs,
+    },
+    #[command(flatten)]
+    Durable(DurableCommand),
     /// Write the ASL definitions: to stdout, or as DIR/NAME.asl.json with --out
     Export {
         /// The directory to write `NAME.asl.json` files into
@@ -84,21 +106,46 @@ pub fn run_workflows(
             workflow,
             input,
             json,
+            name,
             clock,
+            store,
         } => {
             let workflow = pick(workflows, workflow.as_deref())?;
             let input_value = source::input(input.as_deref())?;
-            let engine = match clock {
-                run::ClockKind::Real => Engine::default(),
-                run::ClockKind::Virtual => Engine::new(EngineConfig {
-                    clock: std::sync::Arc::new(VirtualClock::starting_now()),
-                    ..EngineConfig::default()
-                }),
+            let clock: Arc<dyn Clock> = match clock {
+                run::ClockKind::Real => Arc::new(SystemClock),
+                run::ClockKind::Virtual => Arc::new(VirtualClock::starting_now()),
             };
-            let machine = workflow
-                .load(&engine)
-                .map_err(|err| anyhow!("{err}: {}", error_chain(&err)))?;
-            run::execute(&engine, &machine, input_value, input.as_deref(), json, io)
+            // Held until the execution ends, so that no worker hosts it meanwhile.
+            let held = match store {
+                Some(store) => Some(StoreArg { store }.hold(Hold::Run)?),
+                None => None,
+            };
+            let engine = Engine::new(EngineConfig {
+                clock,
+                store: held.as_ref().map(|held| held.store.clone()),
+                ..EngineConfig::default()
+            });
+            let machine = load(workflow, &engine)?;
+            run::execute(
+                &engine,
+                &machine,
+                input_value,
+                input.as_deref(),
+                StartOptions { name },
+                json,
+                io,
+            )
+        }
+        WorkflowCommand::Start { workflow, start } => {
+            let workflow = pick(workflows, workflow.as_deref())?;
+            let engine = durable::engine(start.store.open()?);
+            let machine = load(workflow, &engine)?;
+            durable::start(&engine, &machine, &start, io)
+        }
+        WorkflowCommand::Durable(command) => {
+            let prepare = |engine: &Engine| workflows.iter().map(|w| load(w, engine)).collect();
+            durable::run_durable(command, &prepare, io)
         }
         WorkflowCommand::Export { out } => {
             match out {
@@ -172,6 +219,13 @@ fn pick<'w>(workflows: &'w [Workflow], name: Option<&str>) -> anyhow::Result<&'w
         None if workflows.is_empty() => bail!("this program has no workflows"),
         None => bail!("this program has several workflows ({}); name one", names()),
     }
+}
+
+/// Loads a workflow, its Rust task handlers registered on `engine`.
+fn load(workflow: &Workflow, engine: &Engine) -> anyhow::Result<LoadedMachine> {
+    workflow
+        .load(engine)
+        .map_err(|err| anyhow!("{err}: {}", error_chain(&err)))
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

@@ -19,12 +19,14 @@
 //! the user gave (a file, a flag, the input), rendered with `{:#}`; it means [`Exit::Invalid`].
 
 mod binary;
+mod durable;
 mod graph;
 mod run;
 mod source;
 mod validate;
 
 pub use binary::{WorkflowCli, WorkflowCommand, main, pretty, run_workflows};
+pub use durable::{DurableCommand, StartArgs, StoreArg};
 
 use std::io::Write;
 
@@ -61,6 +63,10 @@ pub enum Command {
     Validate(validate::Args),
     Run(run::Args),
     Graph(graph::Args),
+    /// Start an execution on a store without waiting for it; a worker runs it
+    Start(durable::StartFileArgs),
+    #[command(flatten)]
+    Durable(durable::DurableCommand),
 }
 
 /// Where a command writes: the process's stdout and stderr, or buffers in tests.
@@ -105,5 +111,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> anyhow::Result<Exit> {
         Command::Validate(args) => validate::validate(&args, io),
         Command::Run(args) => run::run(&args, io),
         Command::Graph(args) => graph::graph(&args, io),
+        Command::Start(args) => durable::start_file(&args, io),
+        Command::Durable(command) => durable::run_durable(command, &|_| Ok(Vec::new()), io),
     }
 }

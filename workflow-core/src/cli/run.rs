@@ -25,7 +25,7 @@ Task states run on mocked responses only: give a mock file with --mocks. It is e
 Functions Local's mock file (`StateMachines` naming test cases, `MockedResponses` holding the \
 answers), or a short form mapping state names to their answers in order:\n  \
 {\"Charge\": [{\"Throw\": {\"Error\": \"Busy\", \"Cause\": \"try later\"}}, {\"Return\": {\"ok\": true}}]}\n\
-In the AWS format, the state machine used is the one named by --name, else the one named like the \
+In the AWS format, the state machine used is the one named by --machine, else the one named like the \
 definition file (`order` for order.asl.json), else the only one in the file.\n\n\
 Executions that take longer than a second report progress on stderr.\n\n\
 Examples:\n  \
@@ -37,14 +37,39 @@ it could not start: an unreadable file, JSON that does not parse, an invalid sta
 state without a mock, a bad mock file, or an input that is not JSON or over 256 KiB."
 )]
 pub struct Args {
-    /// The definition file (Amazon States Language JSON)
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub definition: Definition,
 
     /// The execution input: JSON text, or @FILE to read it from a file (@- for stdin)
     /// [default: {}]
     #[arg(long, short, value_name = "JSON|@FILE")]
     pub input: Option<String>,
+
+    /// The execution's name, unique for its state machine [default: a new UUID]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Print one JSON object instead: {"status", "output", "error", "cause", "history"}, the
+    /// history in the shape of AWS's GetExecutionHistory
+    #[arg(long)]
+    pub json: bool,
+
+    /// How time passes for Wait states, retry intervals and timeouts
+    #[arg(long, value_enum, default_value_t = ClockKind::Real)]
+    pub clock: ClockKind,
+
+    /// Run durably on this store (a SQLite file, created when missing): every transition is
+    /// committed, and if this process dies, `workflow worker --store PATH` resumes the execution
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+/// A definition file and what serves its Task states: `run` and `start` take these.
+#[derive(Debug, clap::Args)]
+pub struct Definition {
+    /// The definition file (Amazon States Language JSON)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 
     /// Mocked responses for the Task states (AWS Step Functions Local's mock file, or
     /// {"State": [{"Return": ...}, {"Throw": {"Error": ..., "Cause": ...}}]})
@@ -58,16 +83,7 @@ pub struct Args {
     /// The state machine's name, in its ARN and in the mock file
     /// [default: the definition file's name up to its first dot]
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-
-    /// Print one JSON object instead: {"status", "output", "error", "cause", "history"}, the
-    /// history in the shape of AWS's GetExecutionHistory
-    #[arg(long)]
-    pub json: bool,
-
-    /// How time passes for Wait states, retry intervals and timeouts
-    #[arg(long, value_enum, default_value_t = ClockKind::Real)]
-    pub clock: ClockKind,
+    pub machine: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -80,36 +96,68 @@ pub enum ClockKind {
 }
 
 pub(crate) fn run(args: &Args, io: &mut Io<'_>) -> anyhow::Result<Exit> {
-    let validated = source::definition(&args.file)?;
-    for warning in &validated.warnings {
-        writeln!(
-            io.stderr,
-            "{}: {}",
-            args.file.display(),
-            diagnostic_line(warning)
-        )
-        .context("cannot write to stderr")?;
-    }
-    let name = args
-        .name
-        .clone()
-        .or_else(|| stem(&args.file).filter(|stem| plain_name(stem)));
-    let mocks = match &args.mocks {
-        Some(path) => Some(read_mocks(path, args, name.as_deref())?),
-        None => None,
-    };
-    let has_mocks = mocks.is_some();
-    let input = source::input(args.input.as_deref())?;
-
     let clock: Arc<dyn Clock> = match args.clock {
         ClockKind::Real => Arc::new(SystemClock),
         ClockKind::Virtual => Arc::new(VirtualClock::starting_now()),
     };
+    // A store is shared with workers: hold it so that none hosts this execution meanwhile.
+    let (store, _hold) = match &args.store {
+        Some(path) => {
+            let hold = super::durable::StoreArg {
+                store: path.clone(),
+            }
+            .hold(super::durable::Hold::Run)?;
+            (Some(hold.store.clone()), Some(hold))
+        }
+        None => (None, None),
+    };
     let engine = Engine::new(EngineConfig {
         clock,
+        store,
         ..EngineConfig::default()
     });
-    let machine = engine
+    let machine = load(&args.definition, &engine, io)?;
+    let input = source::input(args.input.as_deref())?;
+    execute(
+        &engine,
+        &machine,
+        input,
+        args.input.as_deref(),
+        StartOptions {
+            name: args.name.clone(),
+        },
+        args.json,
+        io,
+    )
+}
+
+/// Loads a definition file on `engine`, its Task states served by the mocks given, and prints
+/// its warnings.
+pub(crate) fn load(
+    definition: &Definition,
+    engine: &Engine,
+    io: &mut Io<'_>,
+) -> anyhow::Result<LoadedMachine> {
+    let validated = source::definition(&definition.file)?;
+    for warning in &validated.warnings {
+        writeln!(
+            io.stderr,
+            "{}: {}",
+            definition.file.display(),
+            diagnostic_line(warning)
+        )
+        .context("cannot write to stderr")?;
+    }
+    let name = definition
+        .machine
+        .clone()
+        .or_else(|| stem(&definition.file).filter(|stem| plain_name(stem)));
+    let mocks = match &definition.mocks {
+        Some(path) => Some(read_mocks(path, definition, name.as_deref())?),
+        None => None,
+    };
+    let has_mocks = mocks.is_some();
+    engine
         .load(
             validated.machine,
             LoadOptions {
@@ -118,38 +166,48 @@ pub(crate) fn run(args: &Args, io: &mut Io<'_>) -> anyhow::Result<Exit> {
                 express: false,
             },
         )
-        .map_err(|err| cannot_load(&args.file, &err, has_mocks))?;
-
-    execute(
-        &engine,
-        &machine,
-        input,
-        args.input.as_deref(),
-        args.json,
-        io,
-    )
+        .map_err(|err| cannot_load(&definition.file, &err, has_mocks))
 }
 
 /// Runs one execution of a loaded machine and prints how it ended (the output contract of
-/// `run`, shared by `workflow run` and workflow binaries).
+/// `run`, shared by `workflow run` and workflow binaries). On an engine with a store, the
+/// execution is durable and its history is read back from the store.
 pub(crate) fn execute(
     engine: &Engine,
     machine: &LoadedMachine,
     input: Value,
     input_arg: Option<&str>,
+    options: StartOptions,
     json: bool,
     io: &mut Io<'_>,
 ) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let (outcome, history) = runtime.block_on(async {
         let handle = engine
-            .start(machine, input, StartOptions::default())
+            .start(machine, input, options)
             .map_err(|err| cannot_start(input_arg, err))?;
-        let outcome = wait(&handle, io).await;
-        anyhow::Ok((outcome, handle.history()))
+        if let Some(store) = engine.store_handle() {
+            // Progress is best effort: a closed stderr must not stop the execution.
+            let _ = writeln!(
+                io.stderr,
+                "started {} on the store; if this process stops, `worker --store` resumes it",
+                handle.arn()
+            );
+            let outcome = wait(&handle, io).await;
+            let arn = handle.arn().to_string();
+            let history = tokio::task::spawn_blocking(move || {
+                super::durable::stored_history(store.as_ref(), &arn, false)
+            })
+            .await
+            .context("cannot read the history")??;
+            anyhow::Ok((outcome, history))
+        } else {
+            let outcome = wait(&handle, io).await;
+            anyhow::Ok((outcome, handle.history()))
+        }
     })?;
 
     if json {
@@ -173,7 +231,7 @@ fn stem(path: &Path) -> Option<String> {
 }
 
 /// Whether a file stem can serve as a state machine name as it is. This is a safe subset of
-/// AWS's rule, only used to pick a default; `--name` is taken as given.
+/// AWS's rule, only used to pick a default; `--machine` is taken as given.
 fn plain_name(name: &str) -> bool {
     name.chars().count() <= 80
         && name
@@ -182,7 +240,7 @@ fn plain_name(name: &str) -> bool {
 }
 
 /// Reads the mock file and picks the test case.
-fn read_mocks(path: &Path, args: &Args, name: Option<&str>) -> anyhow::Result<Mocks> {
+fn read_mocks(path: &Path, args: &Definition, name: Option<&str>) -> anyhow::Result<Mocks> {
     let value = source::read_json(path)?;
     let bad = |message: String| anyhow!("bad mock file '{}': {message}", path.display());
     let machines = value.get("StateMachines").and_then(Value::as_object);
@@ -200,7 +258,7 @@ fn read_mocks(path: &Path, args: &Args, name: Option<&str>) -> anyhow::Result<Mo
         None => None,
         Some(machines) => match name {
             Some(name) if machines.contains_key(name) || machines.len() <= 1 => Some(name),
-            Some(name) if args.name.is_some() => {
+            Some(name) if args.machine.is_some() => {
                 return Err(bad(format!(
                     "it has no state machine named '{name}' (it has {})",
                     quoted(machines.keys())
@@ -209,7 +267,7 @@ fn read_mocks(path: &Path, args: &Args, name: Option<&str>) -> anyhow::Result<Mo
             _ if machines.len() > 1 => {
                 return Err(bad(format!(
                     "it has several state machines ({}) and none is named like the definition \
-                     file; pick one with --name",
+                     file; pick one with --machine",
                     quoted(machines.keys())
                 )));
             }
