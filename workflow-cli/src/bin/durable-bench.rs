@@ -108,7 +108,9 @@ async fn bench(
             let mut failures = 0;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let handle = match engine.start(&machine, json!({"n": 1}), StartOptions::default())
+                let handle = match engine
+                    .start_async(&machine, json!({"n": 1}), StartOptions::default())
+                    .await
                 {
                     Ok(h) => h,
                     Err(_) => {
@@ -158,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
     let mut clients = vec![1, 8];
     let mut commit = CommitPolicy::EveryTransition;
     let mut dir: Option<PathBuf> = None;
+    let mut only: Option<String> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seconds" => seconds = args.next().context("--seconds needs a number")?.parse()?,
@@ -177,9 +180,15 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             "--dir" => dir = Some(args.next().context("--dir needs a folder")?.into()),
+            "--workload" => {
+                only = Some(
+                    args.next()
+                        .context("--workload takes three_tasks or pass_chain_100")?,
+                )
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: durable-bench [--seconds S] [--clients 1,8] [--commit transition|step] [--dir DIR]"
+                    "usage: durable-bench [--seconds S] [--clients 1,8] [--commit transition|step] [--workload three_tasks|pass_chain_100] [--dir DIR]"
                 );
                 return Ok(());
             }
@@ -195,7 +204,15 @@ async fn main() -> anyhow::Result<()> {
         ("three_tasks", three_tasks(), 3),
         ("pass_chain_100", pass_chain(100), 100),
     ];
+    if let Some(only) = &only
+        && !workloads.iter().any(|(name, ..)| name == only)
+    {
+        bail!("no workload named {only}: three_tasks or pass_chain_100");
+    }
     for (name, definition, states) in &workloads {
+        if only.as_ref().is_some_and(|only| only != name) {
+            continue;
+        }
         for &n in &clients {
             let line = bench(&dir, name, definition, *states, n, seconds, commit).await?;
             println!("{line}");

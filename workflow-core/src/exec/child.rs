@@ -92,7 +92,8 @@ impl TaskHandler for ChildAdapter {
                 })?;
             let input = request.payload.get("Input").cloned().unwrap_or(json!({}));
             let handle = engine
-                .start(&machine, input.clone(), StartOptions::default())
+                .start_async(&machine, input.clone(), StartOptions::default())
+                .await
                 .map_err(|err| TaskFailure::new("States.TaskFailed", err.to_string()))?;
             let outcome = handle.result().await;
             let mut description = json!({

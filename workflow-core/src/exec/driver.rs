@@ -205,8 +205,15 @@ pub(crate) async fn commit(exec: &mut Execution, durable: &mut Durable) -> Resul
     transition.redrive = durable.redrive.take();
     let store = durable.store.clone();
     let ends = transition.end.is_some();
-    blocking(move || store.commit(transition))
-        .await?
+    let (sent, done) = tokio::sync::oneshot::channel();
+    store.commit_then(
+        transition,
+        Box::new(move |result| {
+            let _ = sent.send(result);
+        }),
+    );
+    done.await
+        .map_err(|_| "the store stopped before the commit ended".to_string())?
         .map_err(|e| e.to_string())?;
     durable.end_committed |= ends;
     Ok(())

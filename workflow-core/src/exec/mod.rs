@@ -515,12 +515,57 @@ impl Engine {
     }
 
     /// Starts an execution; it runs in the background on the current tokio runtime.
+    ///
+    /// With a store, this waits until the execution is durable, blocking the calling thread;
+    /// async code on a single-threaded runtime should prefer [`Engine::start_async`].
     pub fn start(
         &self,
         machine: &LoadedMachine,
         input: Value,
         options: StartOptions,
     ) -> Result<ExecutionHandle, StartError> {
+        match self.prepare_start(machine, input, options)? {
+            Prepared::InMemory(exec) => self.launch(*exec),
+            Prepared::Durable(mut start) => {
+                let new = start.take_new();
+                let started = start.store.start_execution(new);
+                self.finish_start(start, started)
+            }
+        }
+    }
+
+    /// [`Engine::start`], waiting for the store without blocking the thread.
+    pub async fn start_async(
+        &self,
+        machine: &LoadedMachine,
+        input: Value,
+        options: StartOptions,
+    ) -> Result<ExecutionHandle, StartError> {
+        match self.prepare_start(machine, input, options)? {
+            Prepared::InMemory(exec) => self.launch(*exec),
+            Prepared::Durable(mut start) => {
+                let (sent, done) = tokio::sync::oneshot::channel();
+                let new = start.take_new();
+                start.store.start_execution_then(
+                    new,
+                    Box::new(move |result| {
+                        let _ = sent.send(result);
+                    }),
+                );
+                let started = done.await.unwrap_or(Err(StoreError::WriterStopped));
+                self.finish_start(start, started)
+            }
+        }
+    }
+
+    /// Everything a start does before the store: checks, the execution, and for a durable
+    /// execution its first step, to be committed with it.
+    fn prepare_start(
+        &self,
+        machine: &LoadedMachine,
+        input: Value,
+        options: StartOptions,
+    ) -> Result<Prepared, StartError> {
         let size = run::json_size(&input);
         if size > PAYLOAD_LIMIT {
             return Err(StartError::InputTooLarge {
@@ -555,12 +600,6 @@ impl Engine {
                 config.partition, config.region, config.account_id, machine.name, name
             )
         };
-        let mut executions = lock(&self.inner.executions);
-        // With a store, the store decides (an identical start returns the same execution).
-        let durable_machine = config.store.is_some() && !machine.express;
-        if !durable_machine && executions.contains_key(&execution_arn) {
-            return Err(StartError::ExecutionAlreadyExists { name });
-        }
         let start_time = config.clock.now();
         let input: Payload = Arc::new(input);
         let meta = ExecutionMeta {
@@ -576,64 +615,85 @@ impl Engine {
             redrive_count: 0,
         };
         let mut exec = Execution::new(machine.plan.clone(), config.clock.clone(), meta, true);
-        let durable = match (&config.store, machine.express) {
-            (Some(store), false) => {
-                drop(executions);
-                self.store_machine(store.as_ref(), machine)
-                    .map_err(|e| StartError::Store(e.to_string()))?;
-                // The first step is committed with the execution itself; its commands (task
-                // invocations) wait for the driver, which performs them after that commit.
-                if config.commit == CommitPolicy::EveryTransition {
-                    exec.set_transition_budget(Some(1));
-                }
-                exec.run();
-                let events = exec
-                    .pending_history()
-                    .iter()
-                    .map(store::EventRecord::from_event)
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| StartError::Store(e.to_string()))?;
-                let snapshot = serde_json::to_vec(&exec.snapshot())
-                    .map_err(|e| StartError::Store(e.to_string()))?;
-                let started = store
-                    .start_execution(NewExecution {
-                        snapshot: Some(snapshot),
-                        events,
-                        ..NewExecution::new(
-                            &execution_arn,
-                            &exec.meta.name,
-                            &machine.arn,
-                            input.to_string(),
-                            start_time,
-                        )
-                    })
-                    .map_err(|e| match e {
-                        StoreError::ExecutionAlreadyExists { .. } => {
-                            StartError::ExecutionAlreadyExists {
-                                name: exec.meta.name.clone(),
-                            }
-                        }
-                        other => StartError::Store(other.to_string()),
-                    })?;
-                if !started.created {
-                    // The same execution, started again with the same input: AWS returns it.
-                    if let Some(handle) = self.execution(&execution_arn) {
-                        return Ok(handle);
-                    }
-                    return self
-                        .host(&started.execution)
-                        .map_err(|e| StartError::Store(e.to_string()));
-                }
-                // The first events are committed with the execution itself.
-                let _ = exec.drain_history();
-                executions = lock(&self.inner.executions);
-                self.ensure_poller();
-                Some(Durable::new(store.clone()))
-            }
-            _ => None,
+        let store = match (&config.store, machine.express) {
+            (Some(store), false) => store.clone(),
+            _ => return Ok(Prepared::InMemory(Box::new(exec))),
         };
-        let handle = self.spawn_driver(&mut executions, exec, durable);
-        Ok(handle)
+        // With a store, the store decides (an identical start returns the same execution).
+        self.store_machine(store.as_ref(), machine)
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        // The first step is committed with the execution itself; its commands (task
+        // invocations) wait for the driver, which performs them after that commit.
+        if config.commit == CommitPolicy::EveryTransition {
+            exec.set_transition_budget(Some(1));
+        }
+        exec.run();
+        let events = exec
+            .pending_history()
+            .iter()
+            .map(store::EventRecord::from_event)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        let snapshot =
+            serde_json::to_vec(&exec.snapshot()).map_err(|e| StartError::Store(e.to_string()))?;
+        let new = NewExecution {
+            snapshot: Some(snapshot),
+            events,
+            ..NewExecution::new(
+                &execution_arn,
+                &exec.meta.name,
+                &machine.arn,
+                input.to_string(),
+                start_time,
+            )
+        };
+        Ok(Prepared::Durable(Box::new(DurableStart {
+            exec,
+            store,
+            new: Some(new),
+        })))
+    }
+
+    /// Drives an execution that lives in memory only.
+    fn launch(&self, exec: Execution) -> Result<ExecutionHandle, StartError> {
+        let mut executions = lock(&self.inner.executions);
+        if executions.contains_key(&exec.meta.execution_arn) {
+            return Err(StartError::ExecutionAlreadyExists {
+                name: exec.meta.name.clone(),
+            });
+        }
+        Ok(self.spawn_driver(&mut executions, exec, None))
+    }
+
+    /// Drives a durable execution once the store has started it.
+    fn finish_start(
+        &self,
+        start: Box<DurableStart>,
+        started: Result<store::Started, StoreError>,
+    ) -> Result<ExecutionHandle, StartError> {
+        let DurableStart {
+            mut exec, store, ..
+        } = *start;
+        let started = started.map_err(|e| match e {
+            StoreError::ExecutionAlreadyExists { .. } => StartError::ExecutionAlreadyExists {
+                name: exec.meta.name.clone(),
+            },
+            other => StartError::Store(other.to_string()),
+        })?;
+        if !started.created {
+            // The same execution, started again with the same input: AWS returns it.
+            if let Some(handle) = self.execution(&exec.meta.execution_arn) {
+                return Ok(handle);
+            }
+            return self
+                .host(&started.execution)
+                .map_err(|e| StartError::Store(e.to_string()));
+        }
+        // The first events are committed with the execution itself.
+        let _ = exec.drain_history();
+        let mut executions = lock(&self.inner.executions);
+        self.ensure_poller();
+        Ok(self.spawn_driver(&mut executions, exec, Some(Durable::new(store))))
     }
 
     /// Registers an execution and starts its driver.
@@ -710,7 +770,7 @@ impl Engine {
         input: Value,
         options: StartOptions,
     ) -> Result<Outcome, StartError> {
-        let handle = self.start(machine, input, options)?;
+        let handle = self.start_async(machine, input, options).await?;
         Ok(handle.result().await)
     }
 
@@ -985,4 +1045,23 @@ fn state_pointer(machine: &Machine, program: usize, state: usize) -> String {
         (program, state),
     )
     .unwrap_or_default()
+}
+
+/// A start, before or after the store.
+enum Prepared {
+    InMemory(Box<Execution>),
+    Durable(Box<DurableStart>),
+}
+
+/// A durable execution whose first step is ready to be committed with its start.
+struct DurableStart {
+    exec: Execution,
+    store: Arc<dyn Store>,
+    new: Option<NewExecution>,
+}
+
+impl DurableStart {
+    fn take_new(&mut self) -> NewExecution {
+        self.new.take().expect("a start is committed once")
+    }
 }

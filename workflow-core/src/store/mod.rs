@@ -103,8 +103,21 @@ pub trait Store: Send + Sync {
     /// `StartExecution` does; otherwise an existing ARN is [`StoreError::ExecutionAlreadyExists`].
     fn start_execution(&self, execution: NewExecution) -> Result<Started, StoreError>;
 
+    /// [`Store::start_execution`] without blocking the caller: `done` gets the result once it
+    /// is durable (or failed), possibly on another thread. By default it starts at once.
+    fn start_execution_then(&self, execution: NewExecution, done: StartDone) {
+        done(self.start_execution(execution));
+    }
+
     /// Applies one step of an execution atomically; see [`Transition`] for what is checked.
     fn commit(&self, transition: Transition) -> Result<Committed, StoreError>;
+
+    /// [`Store::commit`] without blocking the caller: `done` gets the result once the transition
+    /// is durable (or failed), possibly on another thread. The engine commits this way, so an
+    /// async driver waits without holding a thread. By default it commits at once.
+    fn commit_then(&self, transition: Transition, done: CommitDone) {
+        done(self.commit(transition));
+    }
 
     /// An execution with its latest snapshot.
     fn execution(&self, execution_arn: &str) -> Result<Option<ExecutionRecord>, StoreError>;
@@ -527,6 +540,12 @@ impl Transition {
         }
     }
 }
+
+/// What [`Store::start_execution_then`] calls with the result of a start.
+pub type StartDone = Box<dyn FnOnce(Result<Started, StoreError>) + Send>;
+
+/// What [`Store::commit_then`] calls with the result of a commit.
+pub type CommitDone = Box<dyn FnOnce(Result<Committed, StoreError>) + Send>;
 
 /// The answer of [`Store::commit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,10 +23,10 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, Value, 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params};
 
 use super::{
-    ActivityTask, Committed, DueExecution, EventRecord, ExecutionFilter, ExecutionRecord,
-    ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, MachineType, Message,
-    NewExecution, Page, Started, StateMachineRecord, Store, StoreError, TaskTokenRecord,
-    TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
+    ActivityTask, CommitDone, Committed, DueExecution, EventRecord, ExecutionFilter,
+    ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, MachineType,
+    Message, NewExecution, Page, StartDone, Started, StateMachineRecord, Store, StoreError,
+    TaskTokenRecord, TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
 };
 use writer::Writer;
 
@@ -715,8 +715,18 @@ impl Store for SqliteStore {
             .write(move |conn| start_execution(conn, execution))
     }
 
+    fn start_execution_then(&self, execution: NewExecution, done: StartDone) {
+        self.writer
+            .submit(move |conn| start_execution(conn, execution), done);
+    }
+
     fn commit(&self, transition: Transition) -> Result<Committed, StoreError> {
         self.writer.write(move |conn| commit(conn, transition))
+    }
+
+    fn commit_then(&self, transition: Transition, done: CommitDone) {
+        self.writer
+            .submit(move |conn| commit(conn, transition), done);
     }
 
     fn execution(&self, execution_arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {

@@ -22,10 +22,13 @@ trait Job: Send {
     fn finish(self: Box<Self>, failure: Option<StoreError>);
 }
 
+/// Where a job's result goes: a caller blocked on a channel, or a callback.
+type Reply<T> = Box<dyn FnOnce(Result<T, StoreError>) + Send>;
+
 struct Write<T, F> {
     op: Option<F>,
     result: Option<Result<T, StoreError>>,
-    reply: SyncSender<Result<T, StoreError>>,
+    reply: Reply<T>,
 }
 
 impl<T, F> Job for Write<T, F>
@@ -50,8 +53,7 @@ where
             (Some(Ok(value)), None) => Ok(value),
             (None, None) => Err(StoreError::WriterStopped),
         };
-        // The caller may have gone away; then nobody needs the answer.
-        let _ = self.reply.send(result);
+        (self.reply)(result);
     }
 }
 
@@ -81,15 +83,36 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (reply, answer) = mpsc::sync_channel(1);
-        let job = Box::new(Write {
+        let (reply, answer): (SyncSender<_>, _) = mpsc::sync_channel(1);
+        self.submit(
+            op,
+            Box::new(move |result| {
+                // The caller may have gone away; then nobody needs the answer.
+                let _ = reply.send(result);
+            }),
+        );
+        answer.recv().map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Queues `op` for the writer's next transaction and returns at once; `reply` gets its
+    /// result, on the writer thread, once the transaction is durable (or failed).
+    pub(super) fn submit<T, F>(&self, op: F, reply: Reply<T>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let job: Box<dyn Job> = Box::new(Write {
             op: Some(op),
             result: None,
             reply,
         });
-        let jobs = self.jobs.as_ref().ok_or(StoreError::WriterStopped)?;
-        jobs.send(job).map_err(|_| StoreError::WriterStopped)?;
-        answer.recv().map_err(|_| StoreError::WriterStopped)?
+        let Some(jobs) = self.jobs.as_ref() else {
+            job.finish(Some(StoreError::WriterStopped));
+            return;
+        };
+        if let Err(mpsc::SendError(job)) = jobs.send(job) {
+            job.finish(Some(StoreError::WriterStopped));
+        }
     }
 }
 
