@@ -247,6 +247,11 @@ async fn callbacks_complete_wait_for_task_token_tasks() {
             .is_err()
     );
     engine
+        .send_task_heartbeat(token)
+        .await
+        .expect("a heartbeat reaches the waiting task");
+    assert!(engine.send_task_heartbeat("not-a-token").await.is_err());
+    engine
         .send_task_success(token, json!({"approved": true}))
         .await
         .expect("the token is waiting");

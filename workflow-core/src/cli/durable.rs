@@ -371,7 +371,11 @@ pub fn run_durable(
                     .await
             })
         }
-        DurableCommand::SendTaskHeartbeat(args) => heartbeat(&args, io),
+        DurableCommand::SendTaskHeartbeat(args) => {
+            callback(&args, io, |engine, token| async move {
+                engine.send_task_heartbeat(&token).await
+            })
+        }
         DurableCommand::Stop(args) => stop(&args, io),
         DurableCommand::Redrive(args) => redrive(&args, io),
     }
@@ -695,28 +699,6 @@ fn activity_task(args: &ActivityArgs, io: &mut Io<'_>) -> anyhow::Result<Exit> {
         }
         (None, true) => writeln!(io.stdout, "{{}}")?,
         (None, false) => writeln!(io.stderr, "no task of '{}' is waiting", args.activity)?,
-    }
-    Ok(Exit::Success)
-}
-
-fn heartbeat(args: &TaskTokenArgs, io: &mut Io<'_>) -> anyhow::Result<Exit> {
-    let store = args.store.open()?;
-    let arn = args
-        .token
-        .rsplit_once('#')
-        .map(|(arn, _)| arn.to_string())
-        .ok_or_else(|| anyhow!("no task is waiting for the task token '{}'", args.token))?;
-    store
-        .post_message(
-            &arn,
-            crate::store::Message::TaskHeartbeat {
-                token: args.token.clone(),
-            },
-            chrono::Utc::now(),
-        )
-        .map_err(|e| anyhow!("the heartbeat is refused: {e}"))?;
-    if args.json {
-        writeln!(io.stdout, "{{}}")?;
     }
     Ok(Exit::Success)
 }

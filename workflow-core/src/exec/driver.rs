@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::clock::Clock;
 use super::run::{Command, Execution, Status};
-use super::{Msg, Shared, TaskFailure, lock};
+use super::{Answer, Msg, Shared, TaskFailure, lock};
 use crate::store::{
     EventRecord, ExecutionEnd, ExecutionStatus, InboxMessage, Message, NewActivityTask,
     NewTaskToken, Store, Transition,
@@ -276,10 +276,13 @@ fn handle_msg(
         }
         Msg::Callback {
             token,
-            outcome,
+            answer,
             reply,
         } => {
-            let found = exec.callback(&token, outcome);
+            let found = match answer {
+                Answer::Done(outcome) => exec.callback(&token, outcome),
+                Answer::Heartbeat => exec.heartbeat(&token),
+            };
             let _ = reply.send(found);
         }
         Msg::Stop { error, cause } => exec.abort(error, cause),

@@ -50,30 +50,8 @@ impl Engine {
     ) -> Result<String, super::StartError> {
         use super::StartError;
         let store = self.store().map_err(|e| StartError::Store(e.to_string()))?;
-        let size = super::run::json_size(&input);
-        if size > super::PAYLOAD_LIMIT {
-            return Err(StartError::InputTooLarge {
-                size,
-                limit: super::PAYLOAD_LIMIT,
-            });
-        }
+        let (name, arn) = self.identify(machine, &input, options.name, false)?;
         let config = &self.inner.config;
-        let name = match options.name {
-            Some(name) if !super::valid_name(&name) => {
-                return Err(StartError::InvalidName { name });
-            }
-            Some(name) => name,
-            None => super::generated_name(
-                self.inner
-                    .seq
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                config.clock.now(),
-            ),
-        };
-        let arn = format!(
-            "arn:{}:states:{}:{}:execution:{}:{}",
-            config.partition, config.region, config.account_id, machine.name, name
-        );
         self.store_machine(store.as_ref(), machine)
             .map_err(|e| StartError::Store(e.to_string()))?;
         let new = crate::store::NewExecution::new(

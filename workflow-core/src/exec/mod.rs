@@ -260,7 +260,7 @@ enum Msg {
     },
     Callback {
         token: String,
-        outcome: Result<Value, TaskFailure>,
+        answer: Answer,
         reply: tokio::sync::oneshot::Sender<bool>,
     },
     Stop {
@@ -269,6 +269,14 @@ enum Msg {
     },
     /// Messages other processes posted to the execution's inbox in the store.
     Inbox(Vec<InboxMessage>),
+}
+
+/// What the worker of a callback task sends with its token.
+enum Answer {
+    /// `SendTaskSuccess` or `SendTaskFailure`.
+    Done(Result<Value, TaskFailure>),
+    /// `SendTaskHeartbeat`.
+    Heartbeat,
 }
 
 /// What other threads can see of a running execution.
@@ -566,40 +574,9 @@ impl Engine {
         input: Value,
         options: StartOptions,
     ) -> Result<Prepared, StartError> {
-        let size = run::json_size(&input);
-        if size > PAYLOAD_LIMIT {
-            return Err(StartError::InputTooLarge {
-                size,
-                limit: PAYLOAD_LIMIT,
-            });
-        }
+        let (name, execution_arn) =
+            self.identify(machine, &input, options.name, machine.express)?;
         let config = &self.inner.config;
-        let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
-        let name = match options.name {
-            Some(name) => {
-                if !valid_name(&name) {
-                    return Err(StartError::InvalidName { name });
-                }
-                name
-            }
-            None => generated_name(seq, config.clock.now()),
-        };
-        let execution_arn = if machine.express {
-            format!(
-                "arn:{}:states:{}:{}:express:{}:{}:{}",
-                config.partition,
-                config.region,
-                config.account_id,
-                machine.name,
-                name,
-                generated_name(seq ^ 0x5bd1_e995, config.clock.now())
-            )
-        } else {
-            format!(
-                "arn:{}:states:{}:{}:execution:{}:{}",
-                config.partition, config.region, config.account_id, machine.name, name
-            )
-        };
         let start_time = config.clock.now();
         let input: Payload = Arc::new(input);
         let meta = ExecutionMeta {
@@ -652,6 +629,48 @@ impl Engine {
             store,
             new: Some(new),
         })))
+    }
+
+    /// Checks a start's input and name and gives the execution its name (a new one when none
+    /// is given) and ARN (an Express one when `express`).
+    pub(crate) fn identify(
+        &self,
+        machine: &LoadedMachine,
+        input: &Value,
+        name: Option<String>,
+        express: bool,
+    ) -> Result<(String, String), StartError> {
+        let size = run::json_size(input);
+        if size > PAYLOAD_LIMIT {
+            return Err(StartError::InputTooLarge {
+                size,
+                limit: PAYLOAD_LIMIT,
+            });
+        }
+        let config = &self.inner.config;
+        let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
+        let name = match name {
+            Some(name) if !valid_name(&name) => return Err(StartError::InvalidName { name }),
+            Some(name) => name,
+            None => generated_name(seq, config.clock.now()),
+        };
+        let arn = if express {
+            format!(
+                "arn:{}:states:{}:{}:express:{}:{}:{}",
+                config.partition,
+                config.region,
+                config.account_id,
+                machine.name,
+                name,
+                generated_name(seq ^ 0x5bd1_e995, config.clock.now())
+            )
+        } else {
+            format!(
+                "arn:{}:states:{}:{}:execution:{}:{}",
+                config.partition, config.region, config.account_id, machine.name, name
+            )
+        };
+        Ok((name, arn))
     }
 
     /// Drives an execution that lives in memory only.
@@ -783,7 +802,7 @@ impl Engine {
 
     /// Completes a `.waitForTaskToken` task successfully (AWS's `SendTaskSuccess`).
     pub async fn send_task_success(&self, token: &str, output: Value) -> Result<(), CallbackError> {
-        self.callback(token, Ok(output)).await
+        self.callback(token, Answer::Done(Ok(output))).await
     }
 
     /// Fails a `.waitForTaskToken` task (AWS's `SendTaskFailure`).
@@ -795,19 +814,21 @@ impl Engine {
     ) -> Result<(), CallbackError> {
         self.callback(
             token,
-            Err(TaskFailure {
+            Answer::Done(Err(TaskFailure {
                 error: error.to_string(),
                 cause: cause.map(str::to_string),
-            }),
+            })),
         )
         .await
     }
 
-    async fn callback(
-        &self,
-        token: &str,
-        outcome: Result<Value, TaskFailure>,
-    ) -> Result<(), CallbackError> {
+    /// Reports that the worker of a callback or activity task is alive (AWS's
+    /// `SendTaskHeartbeat`): its `HeartbeatSeconds` timer starts again.
+    pub async fn send_task_heartbeat(&self, token: &str) -> Result<(), CallbackError> {
+        self.callback(token, Answer::Heartbeat).await
+    }
+
+    async fn callback(&self, token: &str, answer: Answer) -> Result<(), CallbackError> {
         let missing = || CallbackError::TaskDoesNotExist {
             token: token.to_string(),
         };
@@ -818,15 +839,18 @@ impl Engine {
         if let Some(store) = self.inner.config.store.clone() {
             // Durable: the answer is saved in the execution's inbox, and whichever process hosts
             // the execution applies it exactly once.
-            let message = match outcome {
-                Ok(output) => Message::TaskSuccess {
+            let message = match answer {
+                Answer::Done(Ok(output)) => Message::TaskSuccess {
                     token: token.to_string(),
                     output: output.to_string(),
                 },
-                Err(failure) => Message::TaskFailure {
+                Answer::Done(Err(failure)) => Message::TaskFailure {
                     token: token.to_string(),
                     error: Some(failure.error),
                     cause: failure.cause,
+                },
+                Answer::Heartbeat => Message::TaskHeartbeat {
+                    token: token.to_string(),
                 },
             };
             let arn = arn.to_string();
@@ -853,16 +877,16 @@ impl Engine {
             .get(arn)
             .cloned()
             .ok_or_else(missing)?;
-        let (reply, answer) = tokio::sync::oneshot::channel();
+        let (reply, found) = tokio::sync::oneshot::channel();
         shared
             .tx
             .send(Msg::Callback {
                 token: token.to_string(),
-                outcome,
+                answer,
                 reply,
             })
             .map_err(|_| missing())?;
-        match answer.await {
+        match found.await {
             Ok(true) => Ok(()),
             _ => Err(missing()),
         }

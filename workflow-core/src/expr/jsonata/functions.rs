@@ -515,41 +515,29 @@ fn f_count<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
 }
 
 fn f_max<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let nums: Vec<f64> = arg(&args, 0)
-        .members()
-        .iter()
-        .filter_map(|v| v.as_num())
-        .collect();
-    Ok(nums
-        .into_iter()
-        .reduce(|a, b| {
-            if a.is_nan() || b.is_nan() {
-                f64::NAN
-            } else {
-                a.max(b)
-            }
-        })
-        .map(Val::Num)
-        .unwrap_or(Val::Undef))
+    Ok(extreme(&args, f64::max))
 }
 
 fn f_min<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
-    let nums: Vec<f64> = arg(&args, 0)
+    Ok(extreme(&args, f64::min))
+}
+
+/// `$max` / `$min`: the numbers of the first argument folded with `pick`; NaN wins, nothing is
+/// undefined.
+fn extreme<'a>(args: &[Val<'a>], pick: fn(f64, f64) -> f64) -> Val<'a> {
+    arg(args, 0)
         .members()
         .iter()
         .filter_map(|v| v.as_num())
-        .collect();
-    Ok(nums
-        .into_iter()
         .reduce(|a, b| {
             if a.is_nan() || b.is_nan() {
                 f64::NAN
             } else {
-                a.min(b)
+                pick(a, b)
             }
         })
         .map(Val::Num)
-        .unwrap_or(Val::Undef))
+        .unwrap_or(Val::Undef)
 }
 
 fn f_average<'a>(_: &Ev<'a>, args: Vec<Val<'a>>, _: &Val<'a>) -> Result<Val<'a>> {
