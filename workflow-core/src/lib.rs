@@ -39,6 +39,8 @@ pub mod asl;
 pub mod cli;
 pub mod exec;
 pub mod expr;
+#[cfg(feature = "cli")]
+pub mod serve;
 pub mod store;
 pub mod workflow;
 

@@ -83,6 +83,8 @@ pub(crate) fn machine(name: &str) -> StateMachineRecord {
         machine_type: MachineType::Standard,
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         creation_date: t0(),
+        update_date: None,
+        deleted: false,
     }
 }
 

@@ -188,6 +188,8 @@ fn machine() -> StateMachineRecord {
         machine_type: MachineType::Standard,
         role_arn: String::new(),
         creation_date: Utc::now(),
+        update_date: None,
+        deleted: false,
     }
 }
 

@@ -210,6 +210,19 @@ impl LoadedMachine {
     pub fn definition(&self) -> &asl::StateMachine {
         self.plan.machine.definition()
     }
+
+    /// Whether the machine runs EXPRESS executions.
+    pub fn is_express(&self) -> bool {
+        self.express
+    }
+
+    /// The machine as the record `arn` of the store, which already holds it (the API server
+    /// stores the definition as the user wrote it before loading it).
+    pub(crate) fn stored_as(mut self, arn: &str) -> LoadedMachine {
+        self.arn = arn.to_string();
+        self.stored = Arc::new(std::sync::OnceLock::from(()));
+        self
+    }
 }
 
 /// How an execution ended.
@@ -310,6 +323,8 @@ struct Inner {
     inbox_notify: Arc<tokio::sync::Notify>,
     /// State machines that child executions may start (see `child.rs`).
     children: RwLock<HashMap<String, LoadedMachine>>,
+    /// Drop finished executions from `executions` (see `Engine::forget_finished`).
+    forget_finished: std::sync::atomic::AtomicBool,
 }
 
 /// Runs state machines in-process.
@@ -345,8 +360,28 @@ impl Engine {
                 poller: std::sync::OnceLock::new(),
                 inbox_notify: Arc::new(tokio::sync::Notify::new()),
                 children: RwLock::new(HashMap::new()),
+                forget_finished: std::sync::atomic::AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Stop keeping finished executions in memory: [`Engine::execution`] then finds only
+    /// running ones, and handles already given out keep working. A long-running host (the API
+    /// server) sets this, since a durable execution's record lives in the store.
+    pub fn forget_finished(&self) {
+        self.inner.forget_finished.store(true, Ordering::Relaxed);
+    }
+
+    /// An engine with this one's handlers and `config`: what `TestState` runs a state on, with
+    /// no store, so that nothing it does is persisted.
+    pub(crate) fn in_memory(&self, config: EngineConfig) -> Engine {
+        let engine = Engine::new(config);
+        *engine
+            .inner
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = self.registry();
+        engine
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -745,15 +780,25 @@ impl Engine {
             store: durable.as_ref().map(|d| d.store.clone()),
             notify: self.inner.inbox_notify.clone(),
         });
-        executions.insert(execution_arn, shared.clone());
-        tokio::spawn(drive(
-            exec,
-            shared.clone(),
-            rx,
-            tx,
-            config.clock.clone(),
-            durable,
-        ));
+        executions.insert(execution_arn.clone(), shared.clone());
+        let driven = drive(exec, shared.clone(), rx, tx, config.clock.clone(), durable);
+        let inner = Arc::downgrade(&self.inner);
+        let finished = shared.clone();
+        tokio::spawn(async move {
+            driven.await;
+            if let Some(inner) = inner.upgrade()
+                && inner.forget_finished.load(Ordering::Relaxed)
+            {
+                let mut executions = lock(&inner.executions);
+                // A redrive may have replaced the entry with a new run.
+                if executions
+                    .get(&execution_arn)
+                    .is_some_and(|s| Arc::ptr_eq(s, &finished))
+                {
+                    executions.remove(&execution_arn);
+                }
+            }
+        });
         ExecutionHandle {
             shared,
             done: done_rx,
@@ -776,6 +821,8 @@ impl Engine {
             },
             role_arn: self.inner.config.role_arn.clone(),
             creation_date: self.inner.config.clock.now(),
+            update_date: None,
+            deleted: false,
         })?;
         lock(&self.inner.machines).insert(machine.arn.clone(), machine.clone());
         let _ = machine.stored.set(());

@@ -6,10 +6,10 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 
 use super::{
-    ActivityTask, Committed, DueExecution, EventRecord, ExecutionFilter, ExecutionRecord,
-    ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, Message, NewActivityTask,
-    NewExecution, Page, Started, StateMachineRecord, Store, StoreError, TaskTokenRecord,
-    TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
+    ActivityRecord, ActivityTask, Committed, DueExecution, EventRecord, ExecutionFilter,
+    ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, MachineUpdate,
+    Message, NewActivityTask, NewExecution, Page, Started, StateMachineRecord, Store, StoreError,
+    TaskTokenRecord, TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
 };
 
 /// A store that keeps everything in memory; nothing survives the process. Every method takes
@@ -32,6 +32,9 @@ struct Inner {
     next_message_id: u64,
     activity_tasks: BTreeMap<u64, StoredActivityTask>,
     next_activity_id: u64,
+    /// In creation order.
+    activities: Vec<ActivityRecord>,
+    tags: HashMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug)]
@@ -66,9 +69,13 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         if let Some(existing) = inner
             .machines
-            .iter()
+            .iter_mut()
             .find(|m| m.arn == machine.arn || m.name == machine.name)
         {
+            if existing.deleted && existing.arn == machine.arn {
+                *existing = machine.clone();
+                return Ok(machine);
+            }
             if existing.arn == machine.arn
                 && existing.name == machine.name
                 && existing.definition == machine.definition
@@ -536,6 +543,109 @@ impl Store for MemoryStore {
             )?;
         }
         Ok(task)
+    }
+
+    fn waiting_tasks(&self, execution_arn: &str) -> Result<Vec<TaskTokenRecord>, StoreError> {
+        let inner = self.lock();
+        let mut tasks: Vec<TaskTokenRecord> = inner
+            .tokens
+            .values()
+            .filter(|t| t.execution_arn == execution_arn && t.status == TokenStatus::Waiting)
+            .cloned()
+            .collect();
+        tasks.sort_by(|a, b| a.token.cmp(&b.token));
+        Ok(tasks)
+    }
+
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        update: MachineUpdate,
+    ) -> Result<StateMachineRecord, StoreError> {
+        let mut inner = self.lock();
+        let machine = inner
+            .machines
+            .iter_mut()
+            .find(|m| m.arn == arn && !m.deleted)
+            .ok_or_else(|| StoreError::StateMachineNotFound {
+                name_or_arn: arn.to_string(),
+            })?;
+        if let Some(definition) = update.definition {
+            machine.definition = definition;
+        }
+        if let Some(role_arn) = update.role_arn {
+            machine.role_arn = role_arn;
+        }
+        machine.update_date = Some(update.update_date);
+        Ok(machine.clone())
+    }
+
+    fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some(machine) = inner.machines.iter_mut().find(|m| m.arn == arn) else {
+            return Ok(false);
+        };
+        let was_live = !machine.deleted;
+        machine.deleted = true;
+        inner.tags.remove(arn);
+        Ok(was_live)
+    }
+
+    fn put_activity(&self, activity: ActivityRecord) -> Result<ActivityRecord, StoreError> {
+        let mut inner = self.lock();
+        if let Some(existing) = inner.activities.iter().find(|a| a.name == activity.name) {
+            return Ok(existing.clone());
+        }
+        inner.activities.push(activity.clone());
+        Ok(activity)
+    }
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .activities
+            .iter()
+            .find(|a| a.arn == arn)
+            .cloned())
+    }
+
+    fn list_activities(&self) -> Result<Vec<ActivityRecord>, StoreError> {
+        Ok(self.lock().activities.clone())
+    }
+
+    fn delete_activity(&self, arn: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let before = inner.activities.len();
+        inner.activities.retain(|a| a.arn != arn);
+        inner.tags.remove(arn);
+        Ok(inner.activities.len() != before)
+    }
+
+    fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .lock()
+            .tags
+            .get(resource_arn)
+            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    fn change_tags(
+        &self,
+        resource_arn: &str,
+        add: Vec<(String, String)>,
+        remove: Vec<String>,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let tags = inner.tags.entry(resource_arn.to_string()).or_default();
+        tags.extend(add);
+        for key in remove {
+            tags.remove(&key);
+        }
+        if tags.is_empty() {
+            inner.tags.remove(resource_arn);
+        }
+        Ok(())
     }
 }
 

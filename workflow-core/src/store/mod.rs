@@ -21,6 +21,8 @@
 //!     machine_type: MachineType::Standard,
 //!     role_arn: String::new(),
 //!     creation_date: Utc::now(),
+//!     update_date: None,
+//!     deleted: false,
 //! })?;
 //! let arn = "arn:aws:states:us-east-1:123456789012:execution:hello:run-1";
 //! store.start_execution(NewExecution::new(arn, "run-1", machine_arn, "{}", Utc::now()))?;
@@ -182,6 +184,62 @@ pub trait Store: Send + Sync {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ActivityTask>, StoreError>;
+
+    /// The task tokens of an execution that still wait for an answer, oldest first.
+    fn waiting_tasks(&self, execution_arn: &str) -> Result<Vec<TaskTokenRecord>, StoreError>;
+
+    /// Changes a state machine's definition or role (`UpdateStateMachine`). Executions already
+    /// started keep the snapshot they run from; new ones start from the new definition.
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        update: MachineUpdate,
+    ) -> Result<StateMachineRecord, StoreError>;
+
+    /// Marks a state machine deleted (`DeleteStateMachine`). Its record stays, so that its
+    /// executions can still be read and ended; putting a machine of the same name revives it.
+    /// Returns whether a live machine was deleted.
+    fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError>;
+
+    /// Stores an activity (`CreateActivity`); storing one whose name exists returns the stored
+    /// record.
+    fn put_activity(&self, activity: ActivityRecord) -> Result<ActivityRecord, StoreError>;
+
+    /// An activity by ARN.
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError>;
+
+    /// Every activity, oldest first.
+    fn list_activities(&self) -> Result<Vec<ActivityRecord>, StoreError>;
+
+    /// Deletes an activity; returns whether it existed.
+    fn delete_activity(&self, arn: &str) -> Result<bool, StoreError>;
+
+    /// A resource's tags, by key.
+    fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Adds or replaces the tags `add` and removes the keys `remove`, in one step.
+    fn change_tags(
+        &self,
+        resource_arn: &str,
+        add: Vec<(String, String)>,
+        remove: Vec<String>,
+    ) -> Result<(), StoreError>;
+}
+
+/// What [`Store::update_state_machine`] changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineUpdate {
+    pub definition: Option<String>,
+    pub role_arn: Option<String>,
+    pub update_date: DateTime<Utc>,
+}
+
+/// A stored activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRecord {
+    pub arn: String,
+    pub name: String,
+    pub creation_date: DateTime<Utc>,
 }
 
 /// Whether a state machine runs Standard or Express executions.
@@ -220,6 +278,10 @@ pub struct StateMachineRecord {
     pub machine_type: MachineType,
     pub role_arn: String,
     pub creation_date: DateTime<Utc>,
+    /// When the definition or role last changed (`UpdateStateMachine`).
+    pub update_date: Option<DateTime<Utc>>,
+    /// Deleted with `DeleteStateMachine`: kept for its executions, hidden from the API.
+    pub deleted: bool,
 }
 
 /// An execution's status, named as AWS names it.

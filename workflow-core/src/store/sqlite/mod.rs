@@ -23,10 +23,11 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, Value, 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, ToSql, params};
 
 use super::{
-    ActivityTask, CommitDone, Committed, DueExecution, EventRecord, ExecutionFilter,
-    ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, MachineType,
-    Message, NewExecution, Page, StartDone, Started, StateMachineRecord, Store, StoreError,
-    TaskTokenRecord, TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
+    ActivityRecord, ActivityTask, CommitDone, Committed, DueExecution, EventRecord,
+    ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryQuery,
+    InboxMessage, MachineType, MachineUpdate, Message, NewExecution, Page, StartDone, Started,
+    StateMachineRecord, Store, StoreError, TaskTokenRecord, TokenStatus, Transition,
+    check_event_ids, page_token, parse_page_token,
 };
 use writer::Writer;
 
@@ -219,7 +220,8 @@ sql_name!(ExecutionStatus);
 sql_name!(MachineType);
 sql_name!(TokenStatus);
 
-const MACHINE_COLUMNS: &str = "arn, name, definition, type, role_arn, creation_date";
+const MACHINE_COLUMNS: &str =
+    "arn, name, definition, type, role_arn, creation_date, update_date, deleted";
 
 fn machine_from_row(row: &Row<'_>) -> rusqlite::Result<StateMachineRecord> {
     Ok(StateMachineRecord {
@@ -229,6 +231,8 @@ fn machine_from_row(row: &Row<'_>) -> rusqlite::Result<StateMachineRecord> {
         machine_type: row.get(3)?,
         role_arn: row.get(4)?,
         creation_date: get_time(row, 5)?,
+        update_date: get_opt_time(row, 6)?,
+        deleted: row.get::<_, i64>(7)? != 0,
     })
 }
 
@@ -352,6 +356,24 @@ fn put_state_machine(
         .query_row([&machine.arn, &machine.name], machine_from_row)
         .optional()?;
     if let Some(existing) = existing {
+        if existing.deleted && existing.arn == machine.arn {
+            conn.prepare_cached(
+                "UPDATE state_machines SET definition = ?2, type = ?3, role_arn = ?4, \
+                 creation_date = ?5, update_date = NULL, deleted = 0 WHERE arn = ?1",
+            )?
+            .execute(params![
+                machine.arn,
+                machine.definition,
+                machine.machine_type,
+                machine.role_arn,
+                to_nanos(machine.creation_date)?,
+            ])?;
+            return Ok(StateMachineRecord {
+                update_date: None,
+                deleted: false,
+                ..machine
+            });
+        }
         if existing.arn == machine.arn
             && existing.name == machine.name
             && existing.definition == machine.definition
@@ -375,6 +397,78 @@ fn put_state_machine(
         to_nanos(machine.creation_date)?,
     ])?;
     Ok(machine)
+}
+
+fn update_state_machine(
+    conn: &Connection,
+    arn: &str,
+    update: MachineUpdate,
+) -> Result<StateMachineRecord, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE state_machines SET definition = coalesce(?2, definition), \
+             role_arn = coalesce(?3, role_arn), update_date = ?4 WHERE arn = ?1 AND deleted = 0",
+        )?
+        .execute(params![
+            arn,
+            update.definition,
+            update.role_arn,
+            to_nanos(update.update_date)?
+        ])?;
+    if changed == 0 {
+        return Err(StoreError::StateMachineNotFound {
+            name_or_arn: arn.to_string(),
+        });
+    }
+    let sql = format!("SELECT {MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([arn], machine_from_row)?)
+}
+
+fn activity_from_row(row: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
+    Ok(ActivityRecord {
+        arn: row.get(0)?,
+        name: row.get(1)?,
+        creation_date: get_time(row, 2)?,
+    })
+}
+
+fn put_activity(conn: &Connection, activity: ActivityRecord) -> Result<ActivityRecord, StoreError> {
+    let existing = conn
+        .prepare_cached("SELECT arn, name, creation_date FROM activities WHERE name = ?1")?
+        .query_row([&activity.name], activity_from_row)
+        .optional()?;
+    if let Some(existing) = existing {
+        return Ok(existing);
+    }
+    conn.prepare_cached("INSERT INTO activities (arn, name, creation_date) VALUES (?1, ?2, ?3)")?
+        .execute(params![
+            activity.arn,
+            activity.name,
+            to_nanos(activity.creation_date)?
+        ])?;
+    Ok(activity)
+}
+
+fn change_tags(
+    conn: &Connection,
+    resource_arn: &str,
+    add: Vec<(String, String)>,
+    remove: Vec<String>,
+) -> Result<(), StoreError> {
+    for (key, value) in add {
+        conn.prepare_cached(
+            "INSERT INTO tags (resource_arn, key, value) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute(params![resource_arn, key, value])?;
+    }
+    for key in remove {
+        conn.prepare_cached("DELETE FROM tags WHERE resource_arn = ?1 AND key = ?2")?
+            .execute(params![resource_arn, key])?;
+    }
+    Ok(())
 }
 
 fn start_execution(conn: &Connection, new: NewExecution) -> Result<Started, StoreError> {
@@ -930,5 +1024,103 @@ impl Store for SqliteStore {
         let worker = worker.to_owned();
         self.writer
             .write(move |conn| take_activity_task(conn, activity_arn, worker, now))
+    }
+
+    fn waiting_tasks(&self, execution_arn: &str) -> Result<Vec<TaskTokenRecord>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT t.token, e.arn, t.state_name, t.status FROM task_tokens t \
+                 JOIN executions e ON e.id = t.execution_id \
+                 WHERE e.arn = ?1 AND t.status = 'WAITING' ORDER BY t.token",
+            )?;
+            let rows = statement.query_map([execution_arn], |row| {
+                Ok(TaskTokenRecord {
+                    token: row.get(0)?,
+                    execution_arn: row.get(1)?,
+                    state_name: row.get(2)?,
+                    status: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn update_state_machine(
+        &self,
+        arn: &str,
+        update: MachineUpdate,
+    ) -> Result<StateMachineRecord, StoreError> {
+        let arn = arn.to_owned();
+        self.writer
+            .write(move |conn| update_state_machine(conn, &arn, update))
+    }
+
+    fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {
+        let arn = arn.to_owned();
+        self.writer.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE state_machines SET deleted = 1 WHERE arn = ?1 AND deleted = 0",
+                )?
+                .execute([&arn])?;
+            conn.prepare_cached("DELETE FROM tags WHERE resource_arn = ?1")?
+                .execute([&arn])?;
+            Ok(changed > 0)
+        })
+    }
+
+    fn put_activity(&self, activity: ActivityRecord) -> Result<ActivityRecord, StoreError> {
+        self.writer.write(move |conn| put_activity(conn, activity))
+    }
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT arn, name, creation_date FROM activities WHERE arn = ?1")?
+                .query_row([arn], activity_from_row)
+                .optional()?)
+        })
+    }
+
+    fn list_activities(&self) -> Result<Vec<ActivityRecord>, StoreError> {
+        self.read(|conn| {
+            let mut statement =
+                conn.prepare_cached("SELECT arn, name, creation_date FROM activities ORDER BY id")?;
+            let rows = statement.query_map([], activity_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn delete_activity(&self, arn: &str) -> Result<bool, StoreError> {
+        let arn = arn.to_owned();
+        self.writer.write(move |conn| {
+            let changed = conn
+                .prepare_cached("DELETE FROM activities WHERE arn = ?1")?
+                .execute([&arn])?;
+            conn.prepare_cached("DELETE FROM tags WHERE resource_arn = ?1")?
+                .execute([&arn])?;
+            Ok(changed > 0)
+        })
+    }
+
+    fn tags(&self, resource_arn: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT key, value FROM tags WHERE resource_arn = ?1 ORDER BY key",
+            )?;
+            let rows = statement.query_map([resource_arn], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn change_tags(
+        &self,
+        resource_arn: &str,
+        add: Vec<(String, String)>,
+        remove: Vec<String>,
+    ) -> Result<(), StoreError> {
+        let arn = resource_arn.to_owned();
+        self.writer
+            .write(move |conn| change_tags(conn, &arn, add, remove))
     }
 }

@@ -19,7 +19,7 @@ pub(super) const APPLICATION_ID: i32 = 0x5746_5354;
 pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 const V1: &str = "
 CREATE TABLE state_machines (
@@ -91,6 +91,27 @@ CREATE TABLE activity_tasks (
 ) STRICT;
 CREATE INDEX activity_tasks_queue ON activity_tasks (activity_arn, id) WHERE taken IS NULL;
 CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_id);
+";
+
+/// Version 2: what the Step Functions API server keeps besides executions: updated and deleted
+/// state machines, activities and tags.
+const V2: &str = "
+ALTER TABLE state_machines ADD COLUMN update_date INTEGER;
+ALTER TABLE state_machines ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE activities (
+    id INTEGER PRIMARY KEY,
+    arn TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    creation_date INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE tags (
+    resource_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (resource_arn, key)
+) STRICT, WITHOUT ROWID;
 ";
 
 /// What a file holds, as far as opening it is concerned.
