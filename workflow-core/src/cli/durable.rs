@@ -136,6 +136,9 @@ pub enum DurableCommand {
     /// Continue a FAILED, TIMED_OUT or ABORTED execution from the states that did not succeed
     /// (AWS's RedriveExecution); a worker on the store runs it
     Redrive(ExecutionArgs),
+    /// Serve the AWS Step Functions API and a web console on the store, hosting its executions
+    /// (as a worker does); point `aws stepfunctions --endpoint-url`, boto3 or aws-sdk-sfn at it
+    Serve(super::serve::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -305,7 +308,7 @@ pub struct StartArgs {
     pub json: bool,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -378,6 +381,7 @@ pub fn run_durable(
         }
         DurableCommand::Stop(args) => stop(&args, io),
         DurableCommand::Redrive(args) => redrive(&args, io),
+        DurableCommand::Serve(args) => super::serve::serve(&args, prepare, io),
     }
 }
 
@@ -403,39 +407,50 @@ fn worker(
     let deadline = args
         .seconds
         .map(|s| std::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    rt.block_on(async {
-        let mut reported = std::collections::HashSet::new();
-        loop {
-            match engine.recover().await {
-                Ok((hosted, problems)) => {
-                    if hosted > 0 {
-                        let _ = writeln!(io.stderr, "worker: hosting {hosted} more execution(s)");
-                    }
-                    for problem in problems {
-                        // Reported once per distinct problem, not every round.
-                        if reported.insert(problem.to_string()) {
-                            let _ = writeln!(io.stderr, "worker: cannot host: {problem}");
-                        }
-                    }
-                }
-                Err(e) => {
-                    let _ = writeln!(io.stderr, "worker: {e}");
-                }
-            }
-            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                break;
-            }
-            if args.until_idle && idle(&engine).await {
-                break;
-            }
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => break,
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-            }
-        }
-    });
+    rt.block_on(host(&engine, "worker", deadline, args.until_idle, io));
     writeln!(io.stderr, "worker: stopped")?;
     Ok(Exit::Success)
+}
+
+/// Hosts the executions of the engine's store until Ctrl-C, the deadline, or (with
+/// `until_idle`) until none is RUNNING: resumes what it finds RUNNING, every 250 ms, and
+/// reports on stderr as `who`.
+pub(crate) async fn host(
+    engine: &Engine,
+    who: &str,
+    deadline: Option<std::time::Instant>,
+    until_idle: bool,
+    io: &mut Io<'_>,
+) {
+    let mut reported = std::collections::HashSet::new();
+    loop {
+        match engine.recover().await {
+            Ok((hosted, problems)) => {
+                if hosted > 0 {
+                    let _ = writeln!(io.stderr, "{who}: hosting {hosted} more execution(s)");
+                }
+                for problem in problems {
+                    // Reported once per distinct problem, not every round.
+                    if reported.insert(problem.to_string()) {
+                        let _ = writeln!(io.stderr, "{who}: cannot host: {problem}");
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(io.stderr, "{who}: {e}");
+            }
+        }
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            break;
+        }
+        if until_idle && idle(engine).await {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
 }
 
 /// Whether the store has no RUNNING execution left.

@@ -22,6 +22,7 @@ mod binary;
 mod durable;
 mod graph;
 mod run;
+mod serve;
 mod source;
 mod validate;
 
