@@ -111,7 +111,7 @@ fn a_newer_schema_is_refused() {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             }
         )
@@ -120,7 +120,7 @@ fn a_newer_schema_is_refused() {
     assert_eq!(
         err.to_string(),
         format!(
-            "store '{}' has schema version 99; this build reads versions up to 1",
+            "store '{}' has schema version 99; this build reads versions up to 2",
             path.display()
         )
     );

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use workflow_core::exec::{Details, EventType, HistoryEvent};
 use workflow_core::store::{
-    EventRecord, ExecutionEnd, ExecutionFilter, ExecutionStatus, HistoryQuery, Message,
-    NewActivityTask, NewExecution, NewTaskToken, Store, StoreError, TokenStatus, Transition,
+    ActivityRecord, EventRecord, ExecutionEnd, ExecutionFilter, ExecutionStatus, HistoryQuery,
+    MachineUpdate, Message, NewActivityTask, NewExecution, NewTaskToken, Store, StoreError,
+    TokenStatus, Transition,
 };
 
 use super::{MACHINE, at, event, events, execution_arn, machine, started, step, t0};
@@ -36,6 +37,9 @@ on_both_backends!(
     concurrent_commits_keep_each_execution_in_order,
     a_bad_commit_among_concurrent_ones_fails_alone,
     engine_events_round_trip,
+    state_machines_update_delete_and_revive,
+    activities_and_tags,
+    waiting_tasks_of_an_execution,
 );
 
 fn state_machines_round_trip(store: &dyn Store) {
@@ -949,4 +953,117 @@ fn engine_events_round_trip(store: &dyn Store) {
         .unwrap();
     let stored = store.history(&arn, &HistoryQuery::default()).unwrap();
     assert_eq!(stored[0].to_event().unwrap(), history_event);
+}
+
+fn state_machines_update_delete_and_revive(store: &dyn Store) {
+    store.put_state_machine(machine("m")).unwrap();
+    let update = MachineUpdate {
+        definition: Some(r#"{"StartAt":"Q","States":{"Q":{"Type":"Succeed"}}}"#.into()),
+        role_arn: None,
+        update_date: at(5),
+    };
+    let updated = store.update_state_machine(MACHINE, update.clone()).unwrap();
+    assert!(updated.definition.contains("\"Q\""));
+    assert_eq!(updated.role_arn, machine("m").role_arn);
+    assert_eq!(updated.update_date, Some(at(5)));
+    assert_eq!(store.state_machine(MACHINE).unwrap(), Some(updated));
+
+    // Deleting keeps the record for its executions, marked; an update then fails.
+    assert!(store.delete_state_machine(MACHINE).unwrap());
+    assert!(!store.delete_state_machine(MACHINE).unwrap());
+    assert!(store.state_machine(MACHINE).unwrap().unwrap().deleted);
+    let err = store.update_state_machine(MACHINE, update).unwrap_err();
+    assert!(
+        matches!(err, StoreError::StateMachineNotFound { .. }),
+        "{err}"
+    );
+
+    // Creating it again revives it with the new definition.
+    let mut again = machine("m");
+    again.definition = r#"{"StartAt":"R","States":{"R":{"Type":"Succeed"}}}"#.into();
+    let revived = store.put_state_machine(again.clone()).unwrap();
+    assert!(!revived.deleted);
+    assert_eq!(store.state_machine(MACHINE).unwrap(), Some(again));
+}
+
+fn activities_and_tags(store: &dyn Store) {
+    let activity = |name: &str, t: i64| ActivityRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:activity:{name}"),
+        name: name.into(),
+        creation_date: at(t),
+    };
+    assert_eq!(
+        store.put_activity(activity("a", 1)).unwrap(),
+        activity("a", 1)
+    );
+    // Creating it again returns the first one.
+    assert_eq!(
+        store.put_activity(activity("a", 9)).unwrap(),
+        activity("a", 1)
+    );
+    store.put_activity(activity("b", 2)).unwrap();
+    assert_eq!(
+        store.list_activities().unwrap(),
+        [activity("a", 1), activity("b", 2)]
+    );
+    let arn = activity("a", 1).arn;
+    assert_eq!(store.activity(&arn).unwrap(), Some(activity("a", 1)));
+
+    store
+        .change_tags(
+            &arn,
+            vec![("k".into(), "1".into()), ("j".into(), "2".into())],
+            vec![],
+        )
+        .unwrap();
+    store
+        .change_tags(
+            &arn,
+            vec![("k".into(), "3".into())],
+            vec!["j".into(), "none".into()],
+        )
+        .unwrap();
+    assert_eq!(
+        store.tags(&arn).unwrap(),
+        [("k".to_string(), "3".to_string())]
+    );
+
+    assert!(store.delete_activity(&arn).unwrap());
+    assert!(!store.delete_activity(&arn).unwrap());
+    assert_eq!(store.activity(&arn).unwrap(), None);
+    assert_eq!(store.tags(&arn).unwrap(), []);
+}
+
+fn waiting_tasks_of_an_execution(store: &dyn Store) {
+    let arn = started(store, "run");
+    let other = started(store, "other");
+    let token = |t: &str| NewTaskToken {
+        token: t.into(),
+        state_name: "Wait".into(),
+    };
+    store
+        .commit(Transition {
+            tokens_waiting: vec![token("b"), token("a")],
+            ..step(&arn, 1..=1)
+        })
+        .unwrap();
+    store
+        .commit(Transition {
+            tokens_waiting: vec![token("c")],
+            ..step(&other, 1..=1)
+        })
+        .unwrap();
+    store
+        .commit(Transition {
+            tokens_completed: vec!["b".into()],
+            ..step(&arn, 2..=2)
+        })
+        .unwrap();
+    let waiting: Vec<String> = store
+        .waiting_tasks(&arn)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.token)
+        .collect();
+    assert_eq!(waiting, ["a"]);
 }

@@ -228,3 +228,50 @@ fn migrate_in_transaction(path: &Path, conn: &Connection) -> Result<(), StoreErr
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_store_is_migrated_keeping_its_rows() {
+        let dir = std::env::temp_dir().join(format!("wf-schema-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(V1).unwrap();
+            conn.execute(
+                "INSERT INTO state_machines (arn, name, definition, type, role_arn, creation_date) \
+                 VALUES ('arn:m', 'm', '{}', 'STANDARD', 'arn:r', 0)",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let conn = Connection::open(&path).unwrap();
+        check_file(&path).unwrap();
+        migrate(&path, &conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let (deleted, update_date): (i64, Option<i64>) = conn
+            .query_row(
+                "SELECT deleted, update_date FROM state_machines WHERE arn = 'arn:m'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((deleted, update_date), (0, None));
+        let activities: i64 = conn
+            .query_row("SELECT count(*) FROM activities", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(activities, 0);
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
