@@ -204,16 +204,51 @@ impl Engine {
     /// Executions whose machine cannot be loaded are skipped and reported in the error list.
     pub async fn recover(&self) -> Result<(usize, Vec<DurableError>), DurableError> {
         let store = self.store()?;
-        let running = tokio::task::spawn_blocking(move || store.running_executions())
-            .await
-            .map_err(|e| DurableError::SnapshotInvalid {
-                arn: String::new(),
-                reason: e.to_string(),
-            })??;
+        // The RUNNING ones by ARN first (no payloads), so that a round over a busy store that
+        // this engine already hosts reads little.
+        let lister = store.clone();
+        let mut running = super::driver::blocking(move || {
+            let mut arns = Vec::new();
+            let mut filter = crate::store::ExecutionFilter {
+                status: Some(ExecutionStatus::Running),
+                limit: 1000,
+                ..crate::store::ExecutionFilter::default()
+            };
+            loop {
+                let page = lister.list_executions(&filter)?;
+                arns.extend(page.items.into_iter().map(|e| e.execution_arn));
+                match page.next_token {
+                    Some(token) => filter.next_token = Some(token),
+                    None => return Ok::<_, crate::store::StoreError>(arns),
+                }
+            }
+        })
+        .await
+        .map_err(|reason| DurableError::SnapshotInvalid {
+            arn: String::new(),
+            reason,
+        })??;
+        // Oldest first.
+        running.reverse();
         let mut hosted = 0;
         let mut problems = Vec::new();
-        for record in running {
-            if self.hosts(&record.execution_arn) {
+        for arn in running {
+            if self.hosts(&arn) || lock(&self.inner.starting).contains(&arn) {
+                continue;
+            }
+            let reader = store.clone();
+            let key = arn.clone();
+            let record = super::driver::blocking(move || reader.execution(&key))
+                .await
+                .map_err(|reason| DurableError::SnapshotInvalid {
+                    arn: arn.clone(),
+                    reason,
+                })??;
+            // It may have ended, or been taken on, since the listing.
+            let Some(record) = record.filter(|r| r.status == ExecutionStatus::Running) else {
+                continue;
+            };
+            if self.hosts(&arn) || lock(&self.inner.starting).contains(&arn) {
                 continue;
             }
             match self.host(&record) {

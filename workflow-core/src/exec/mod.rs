@@ -325,6 +325,31 @@ struct Inner {
     children: RwLock<HashMap<String, LoadedMachine>>,
     /// Drop finished executions from `executions` (see `Engine::forget_finished`).
     forget_finished: std::sync::atomic::AtomicBool,
+    /// Executions being started here: stored, or about to be, but not driven yet. Recovery
+    /// leaves them alone.
+    starting: Mutex<std::collections::HashSet<String>>,
+}
+
+/// Marks an execution as being started by this engine until dropped (see `Inner::starting`).
+struct Starting<'a> {
+    inner: &'a Inner,
+    arn: String,
+}
+
+impl<'a> Starting<'a> {
+    fn new(inner: &'a Inner, arn: &str) -> Starting<'a> {
+        lock(&inner.starting).insert(arn.to_string());
+        Starting {
+            inner,
+            arn: arn.to_string(),
+        }
+    }
+}
+
+impl Drop for Starting<'_> {
+    fn drop(&mut self) {
+        lock(&self.inner.starting).remove(&self.arn);
+    }
 }
 
 /// Runs state machines in-process.
@@ -361,6 +386,7 @@ impl Engine {
                 inbox_notify: Arc::new(tokio::sync::Notify::new()),
                 children: RwLock::new(HashMap::new()),
                 forget_finished: std::sync::atomic::AtomicBool::new(false),
+                starting: Mutex::new(std::collections::HashSet::new()),
             }),
         }
     }
@@ -570,6 +596,7 @@ impl Engine {
         match self.prepare_start(machine, input, options)? {
             Prepared::InMemory(exec) => self.launch(*exec),
             Prepared::Durable(mut start) => {
+                let _starting = Starting::new(&self.inner, &start.exec.meta.execution_arn);
                 let new = start.take_new();
                 let started = start.store.start_execution(new);
                 self.finish_start(start, started)
@@ -587,6 +614,8 @@ impl Engine {
         match self.prepare_start(machine, input, options)? {
             Prepared::InMemory(exec) => self.launch(*exec),
             Prepared::Durable(mut start) => {
+                // Dropped with this future, so an abandoned start is recovered like any other.
+                let _starting = Starting::new(&self.inner, &start.exec.meta.execution_arn);
                 let (sent, done) = tokio::sync::oneshot::channel();
                 let new = start.take_new();
                 start.store.start_execution_then(
