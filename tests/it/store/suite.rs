@@ -6,7 +6,7 @@ use workflow_core::exec::{Details, EventType, HistoryEvent};
 use workflow_core::store::{
     ActivityRecord, EventRecord, ExecutionEnd, ExecutionFilter, ExecutionStatus, HistoryQuery,
     MachineUpdate, Message, NewActivityTask, NewExecution, NewTaskToken, Store, StoreError,
-    TokenStatus, Transition,
+    TokenStatus, Transition, definition_hash,
 };
 
 use super::{MACHINE, at, event, events, execution_arn, machine, started, step, t0};
@@ -957,6 +957,11 @@ fn engine_events_round_trip(store: &dyn Store) {
 
 fn state_machines_update_delete_and_revive(store: &dyn Store) {
     store.put_state_machine(machine("m")).unwrap();
+    // An execution keeps the definition it started with, whatever happens to its machine.
+    let first = started(store, "before-update");
+    let first_hash = definition_hash(&machine("m").definition);
+    let record = store.execution(&first).unwrap().unwrap();
+    assert_eq!(record.definition_hash.as_deref(), Some(first_hash.as_str()));
     let update = MachineUpdate {
         definition: Some(r#"{"StartAt":"Q","States":{"Q":{"Type":"Succeed"}}}"#.into()),
         role_arn: None,
@@ -966,7 +971,31 @@ fn state_machines_update_delete_and_revive(store: &dyn Store) {
     assert!(updated.definition.contains("\"Q\""));
     assert_eq!(updated.role_arn, machine("m").role_arn);
     assert_eq!(updated.update_date, Some(at(5)));
-    assert_eq!(store.state_machine(MACHINE).unwrap(), Some(updated));
+    assert_eq!(store.state_machine(MACHINE).unwrap(), Some(updated.clone()));
+    assert_eq!(
+        store.definition(&first_hash).unwrap(),
+        Some(machine("m").definition)
+    );
+    assert_eq!(
+        store
+            .definition(&definition_hash(&updated.definition))
+            .unwrap(),
+        Some(updated.definition.clone())
+    );
+    let second = execution_arn("after-update");
+    store
+        .start_execution(NewExecution::new(
+            &second,
+            "after-update",
+            MACHINE,
+            "{}",
+            t0(),
+        ))
+        .unwrap();
+    assert_eq!(
+        store.execution(&second).unwrap().unwrap().definition_hash,
+        Some(definition_hash(&updated.definition))
+    );
 
     // Deleting keeps the record for its executions, marked; an update then fails.
     assert!(store.delete_state_machine(MACHINE).unwrap());

@@ -87,18 +87,46 @@ impl Engine {
 
     /// The loaded machine an execution belongs to: one this engine loaded, or the stored
     /// definition, bound to this engine's handlers.
+    ///
+    /// An execution runs the definition it started with: when its machine has been updated
+    /// since, that definition is loaded from the store (and kept, by ARN and hash).
     fn machine_for(&self, record: &ExecutionRecord) -> Result<LoadedMachine, DurableError> {
-        if let Some(machine) = lock(&self.inner.machines).get(&record.state_machine_arn) {
-            return Ok(machine.clone());
+        let arn = &record.state_machine_arn;
+        let wanted = record.definition_hash.as_deref();
+        let versioned = wanted.map(|hash| format!("{arn}#{hash}"));
+        {
+            let machines = lock(&self.inner.machines);
+            if let Some(machine) = machines.get(arn) {
+                // Machines this build brings carry no hash: they are what runs.
+                let current = machine.definition_hash.as_deref();
+                if wanted.is_none() || current.is_none() || current == wanted {
+                    return Ok(machine.clone());
+                }
+            }
+            if let Some(machine) = versioned.as_ref().and_then(|key| machines.get(key)) {
+                return Ok(machine.clone());
+            }
         }
         let store = self.store()?;
-        let stored = store
-            .state_machine(&record.state_machine_arn)?
-            .ok_or_else(|| DurableError::StateMachineMissing {
-                arn: record.state_machine_arn.clone(),
-                execution: record.execution_arn.clone(),
-            })?;
-        let mut machine = self
+        let mut stored =
+            store
+                .state_machine(arn)?
+                .ok_or_else(|| DurableError::StateMachineMissing {
+                    arn: arn.clone(),
+                    execution: record.execution_arn.clone(),
+                })?;
+        if let Some(hash) = wanted
+            && crate::store::definition_hash(&stored.definition) != hash
+        {
+            stored.definition =
+                store
+                    .definition(hash)?
+                    .ok_or_else(|| DurableError::StateMachineMissing {
+                        arn: format!("{arn} (definition {hash})"),
+                        execution: record.execution_arn.clone(),
+                    })?;
+        }
+        let machine = self
             .load_str(
                 &stored.definition,
                 LoadOptions {
@@ -111,9 +139,9 @@ impl Engine {
                 arn: stored.arn.clone(),
                 error,
             })?;
-        machine.arn = stored.arn.clone();
-        let _ = machine.stored.set(());
-        lock(&self.inner.machines).insert(stored.arn, machine.clone());
+        let machine = machine.stored_as(&stored.arn, &stored.definition);
+        let key = versioned.unwrap_or_else(|| stored.arn.clone());
+        lock(&self.inner.machines).insert(key, machine.clone());
         Ok(machine)
     }
 

@@ -185,6 +185,9 @@ pub struct LoadedMachine {
     express: bool,
     /// Set once the machine has been saved in the engine's store.
     stored: Arc<std::sync::OnceLock<()>>,
+    /// The store's hash of the definition text this machine was loaded from, when the store
+    /// holds that text (see `store::definition_hash`): its executions name it.
+    definition_hash: Option<Arc<str>>,
 }
 
 impl fmt::Debug for LoadedMachine {
@@ -216,11 +219,12 @@ impl LoadedMachine {
         self.express
     }
 
-    /// The machine as the record `arn` of the store, which already holds it (the API server
-    /// stores the definition as the user wrote it before loading it).
-    pub(crate) fn stored_as(mut self, arn: &str) -> LoadedMachine {
+    /// The machine as the record `arn` of the store, which already holds it with the text
+    /// `definition` (the API server stores a definition as the user wrote it, then loads it).
+    pub(crate) fn stored_as(mut self, arn: &str, definition: &str) -> LoadedMachine {
         self.arn = arn.to_string();
         self.stored = Arc::new(std::sync::OnceLock::from(()));
+        self.definition_hash = Some(store::definition_hash(definition).into());
         self
     }
 }
@@ -580,6 +584,7 @@ impl Engine {
             arn,
             express: options.express,
             stored: Arc::new(std::sync::OnceLock::new()),
+            definition_hash: None,
         })
     }
 
@@ -680,6 +685,7 @@ impl Engine {
         let new = NewExecution {
             snapshot: Some(snapshot),
             events,
+            definition_hash: machine.definition_hash.as_deref().map(str::to_string),
             ..NewExecution::new(
                 &execution_arn,
                 &exec.meta.name,

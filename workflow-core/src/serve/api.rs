@@ -442,7 +442,7 @@ impl Api {
                 &record.definition,
                 record.machine_type == MachineType::Express,
             )?
-            .stored_as(&record.arn);
+            .stored_as(&record.arn, &record.definition);
         self.engine.register_machine(&machine);
         loaded.insert(
             record.arn.clone(),
@@ -481,7 +481,7 @@ impl Api {
             )?,
             Err(other) => return Err(other.into()),
         };
-        let machine = machine.clone().stored_as(&stored.arn);
+        let machine = machine.clone().stored_as(&stored.arn, &stored.definition);
         self.engine.register_machine(&machine);
         self.loaded
             .lock()

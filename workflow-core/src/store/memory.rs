@@ -9,7 +9,8 @@ use super::{
     ActivityRecord, ActivityTask, Committed, DueExecution, EventRecord, ExecutionFilter,
     ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryQuery, InboxMessage, MachineUpdate,
     Message, NewActivityTask, NewExecution, Page, Started, StateMachineRecord, Store, StoreError,
-    TaskTokenRecord, TokenStatus, Transition, check_event_ids, page_token, parse_page_token,
+    TaskTokenRecord, TokenStatus, Transition, check_event_ids, definition_hash, page_token,
+    parse_page_token,
 };
 
 /// A store that keeps everything in memory; nothing survives the process. Every method takes
@@ -35,6 +36,8 @@ struct Inner {
     /// In creation order.
     activities: Vec<ActivityRecord>,
     tags: HashMap<String, BTreeMap<String, String>>,
+    /// Every definition a machine has had, by hash.
+    definitions: HashMap<String, String>,
 }
 
 #[derive(Debug)]
@@ -74,6 +77,10 @@ impl Store for MemoryStore {
         {
             if existing.deleted && existing.arn == machine.arn {
                 *existing = machine.clone();
+                inner.definitions.insert(
+                    definition_hash(&machine.definition),
+                    machine.definition.clone(),
+                );
                 return Ok(machine);
             }
             if existing.arn == machine.arn
@@ -86,6 +93,10 @@ impl Store for MemoryStore {
             }
             return Err(StoreError::StateMachineAlreadyExists { name: machine.name });
         }
+        inner.definitions.insert(
+            definition_hash(&machine.definition),
+            machine.definition.clone(),
+        );
         inner.machines.push(machine.clone());
         Ok(machine)
     }
@@ -105,15 +116,19 @@ impl Store for MemoryStore {
 
     fn start_execution(&self, new: NewExecution) -> Result<Started, StoreError> {
         let mut inner = self.lock();
-        if !inner
+        let Some(machine) = inner
             .machines
             .iter()
-            .any(|m| m.arn == new.state_machine_arn)
-        {
+            .find(|m| m.arn == new.state_machine_arn)
+        else {
             return Err(StoreError::StateMachineNotFound {
                 name_or_arn: new.state_machine_arn,
             });
-        }
+        };
+        let hash = new
+            .definition_hash
+            .clone()
+            .unwrap_or_else(|| definition_hash(&machine.definition));
         if let Some(existing) = inner.executions.get(&new.execution_arn) {
             let record = &existing.record;
             if record.status == ExecutionStatus::Running
@@ -146,6 +161,7 @@ impl Store for MemoryStore {
             event_count: new.events.len() as u64,
             snapshot: new.snapshot,
             wake_at: None,
+            definition_hash: Some(hash),
         };
         inner.next_seq += 1;
         let seq = inner.next_seq;
@@ -545,6 +561,10 @@ impl Store for MemoryStore {
         Ok(task)
     }
 
+    fn definition(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().definitions.get(hash).cloned())
+    }
+
     fn waiting_tasks(&self, execution_arn: &str) -> Result<Vec<TaskTokenRecord>, StoreError> {
         let inner = self.lock();
         let mut tasks: Vec<TaskTokenRecord> = inner
@@ -577,7 +597,12 @@ impl Store for MemoryStore {
             machine.role_arn = role_arn;
         }
         machine.update_date = Some(update.update_date);
-        Ok(machine.clone())
+        let machine = machine.clone();
+        inner.definitions.insert(
+            definition_hash(&machine.definition),
+            machine.definition.clone(),
+        );
+        Ok(machine)
     }
 
     fn delete_state_machine(&self, arn: &str) -> Result<bool, StoreError> {

@@ -185,6 +185,10 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<ActivityTask>, StoreError>;
 
+    /// A definition by its [`definition_hash`]: every definition a state machine has had is
+    /// kept, so that an execution continues with the one it started with.
+    fn definition(&self, hash: &str) -> Result<Option<String>, StoreError>;
+
     /// The task tokens of an execution that still wait for an answer, oldest first.
     fn waiting_tasks(&self, execution_arn: &str) -> Result<Vec<TaskTokenRecord>, StoreError>;
 
@@ -224,6 +228,15 @@ pub trait Store: Send + Sync {
         add: Vec<(String, String)>,
         remove: Vec<String>,
     ) -> Result<(), StoreError>;
+}
+
+/// The key under which a definition is kept: the hex SHA-256 of its text.
+pub fn definition_hash(definition: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(definition.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// What [`Store::update_state_machine`] changes.
@@ -347,6 +360,9 @@ pub struct NewExecution {
     pub snapshot: Option<Vec<u8>>,
     /// The first events (ids 1, 2, ...), if any.
     pub events: Vec<EventRecord>,
+    /// The [`definition_hash`] of the definition the execution runs; `None` means the state
+    /// machine's current one. The definition must be in the store (stored with its machine).
+    pub definition_hash: Option<String>,
 }
 
 impl NewExecution {
@@ -366,6 +382,7 @@ impl NewExecution {
             start_date,
             snapshot: None,
             events: Vec::new(),
+            definition_hash: None,
         }
     }
 }
@@ -399,6 +416,9 @@ pub struct ExecutionRecord {
     pub snapshot: Option<Vec<u8>>,
     /// When the execution's next timer fires, if it has one.
     pub wake_at: Option<DateTime<Utc>>,
+    /// The [`definition_hash`] of the definition it runs (`None` in stores older than schema
+    /// version 2: its machine's current definition).
+    pub definition_hash: Option<String>,
 }
 
 /// An execution in a listing: everything but its payloads and snapshot.

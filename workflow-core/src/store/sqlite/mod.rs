@@ -27,7 +27,7 @@ use super::{
     ExecutionFilter, ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryQuery,
     InboxMessage, MachineType, MachineUpdate, Message, NewExecution, Page, StartDone, Started,
     StateMachineRecord, Store, StoreError, TaskTokenRecord, TokenStatus, Transition,
-    check_event_ids, page_token, parse_page_token,
+    check_event_ids, definition_hash, page_token, parse_page_token,
 };
 use writer::Writer;
 
@@ -237,7 +237,8 @@ fn machine_from_row(row: &Row<'_>) -> rusqlite::Result<StateMachineRecord> {
 }
 
 const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, status, input, output, error, \
-     cause, start_date, stop_date, redrive_count, redrive_date, event_count, snapshot, wake_at";
+     cause, start_date, stop_date, redrive_count, redrive_date, event_count, snapshot, wake_at, \
+     definition_hash";
 
 fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
     let redrive_count: i64 = row.get(10)?;
@@ -258,6 +259,7 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         event_count: get_u64(row, 12)?,
         snapshot: row.get(13)?,
         wake_at: get_opt_time(row, 14)?,
+        definition_hash: row.get(15)?,
     })
 }
 
@@ -355,6 +357,11 @@ fn put_state_machine(
         .prepare_cached(&sql)?
         .query_row([&machine.arn, &machine.name], machine_from_row)
         .optional()?;
+    save_definition(
+        conn,
+        &definition_hash(&machine.definition),
+        &machine.definition,
+    )?;
     if let Some(existing) = existing {
         if existing.deleted && existing.arn == machine.arn {
             conn.prepare_cached(
@@ -399,6 +406,13 @@ fn put_state_machine(
     Ok(machine)
 }
 
+/// Keeps a definition under its hash (once).
+fn save_definition(conn: &Connection, hash: &str, definition: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO definitions (hash, definition) VALUES (?1, ?2)")?
+        .execute(params![hash, definition])?;
+    Ok(())
+}
+
 fn update_state_machine(
     conn: &Connection,
     arn: &str,
@@ -421,9 +435,15 @@ fn update_state_machine(
         });
     }
     let sql = format!("SELECT {MACHINE_COLUMNS} FROM state_machines WHERE arn = ?1");
-    Ok(conn
+    let machine = conn
         .prepare_cached(&sql)?
-        .query_row([arn], machine_from_row)?)
+        .query_row([arn], machine_from_row)?;
+    save_definition(
+        conn,
+        &definition_hash(&machine.definition),
+        &machine.definition,
+    )?;
+    Ok(machine)
 }
 
 fn activity_from_row(row: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
@@ -472,16 +492,15 @@ fn change_tags(
 }
 
 fn start_execution(conn: &Connection, new: NewExecution) -> Result<Started, StoreError> {
-    let machine_exists = conn
-        .prepare_cached("SELECT 1 FROM state_machines WHERE arn = ?1")?
-        .query_row([&new.state_machine_arn], |_| Ok(()))
-        .optional()?
-        .is_some();
-    if !machine_exists {
+    let current: Option<String> = conn
+        .prepare_cached("SELECT definition FROM state_machines WHERE arn = ?1")?
+        .query_row([&new.state_machine_arn], |row| row.get(0))
+        .optional()?;
+    let Some(current) = current else {
         return Err(StoreError::StateMachineNotFound {
             name_or_arn: new.state_machine_arn,
         });
-    }
+    };
     if let Some(existing) = read_execution(conn, &new.execution_arn)? {
         if existing.status == ExecutionStatus::Running
             && existing.input == new.input
@@ -498,9 +517,19 @@ fn start_execution(conn: &Connection, new: NewExecution) -> Result<Started, Stor
     }
     check_event_ids(&new.execution_arn, 0, &new.events)?;
     let event_count = new.events.len() as u64;
+    let hash = match new.definition_hash.clone() {
+        Some(hash) => hash,
+        None => {
+            // Stores older than version 2 hold no definitions yet.
+            let hash = definition_hash(&current);
+            save_definition(conn, &hash, &current)?;
+            hash
+        }
+    };
     conn.prepare_cached(
         "INSERT INTO executions (arn, name, state_machine_arn, status, input, start_date, \
-         redrive_count, event_count, snapshot) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
+         redrive_count, event_count, snapshot, definition_hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)",
     )?
     .execute(params![
         new.execution_arn,
@@ -511,6 +540,7 @@ fn start_execution(conn: &Connection, new: NewExecution) -> Result<Started, Stor
         to_nanos(new.start_date)?,
         to_i64("event count", event_count)?,
         new.snapshot,
+        hash,
     ])?;
     let execution_id = conn.last_insert_rowid();
     insert_events(conn, execution_id, &new.events)?;
@@ -531,6 +561,7 @@ fn start_execution(conn: &Connection, new: NewExecution) -> Result<Started, Stor
             event_count,
             snapshot: new.snapshot,
             wake_at: None,
+            definition_hash: Some(hash),
         },
         created: true,
     })
@@ -1024,6 +1055,15 @@ impl Store for SqliteStore {
         let worker = worker.to_owned();
         self.writer
             .write(move |conn| take_activity_task(conn, activity_arn, worker, now))
+    }
+
+    fn definition(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT definition FROM definitions WHERE hash = ?1")?
+                .query_row([hash], |row| row.get(0))
+                .optional()?)
+        })
     }
 
     fn waiting_tasks(&self, execution_arn: &str) -> Result<Vec<TaskTokenRecord>, StoreError> {

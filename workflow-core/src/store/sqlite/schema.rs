@@ -94,7 +94,8 @@ CREATE INDEX activity_tasks_by_execution ON activity_tasks (execution_id);
 ";
 
 /// Version 2: what the Step Functions API server keeps besides executions: updated and deleted
-/// state machines, activities and tags.
+/// state machines, every definition a machine has had (executions name the one they run),
+/// activities and tags.
 const V2: &str = "
 ALTER TABLE state_machines ADD COLUMN update_date INTEGER;
 ALTER TABLE state_machines ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
@@ -105,6 +106,12 @@ CREATE TABLE activities (
     name TEXT NOT NULL UNIQUE,
     creation_date INTEGER NOT NULL
 ) STRICT;
+
+CREATE TABLE definitions (
+    hash TEXT PRIMARY KEY,
+    definition TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+ALTER TABLE executions ADD COLUMN definition_hash TEXT;
 
 CREATE TABLE tags (
     resource_arn TEXT NOT NULL,
