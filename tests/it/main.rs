@@ -12,6 +12,7 @@ mod examples;
 mod jsonata_differential;
 mod jsonata_suite;
 mod oracles;
+mod serve;
 mod store;
 mod tasks;
 mod variables;
