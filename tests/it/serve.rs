@@ -278,6 +278,11 @@ fn an_activity_execution_runs_through_the_api_and_its_history_pages() {
             "ExecutionSucceeded"
         ]
     );
+    // The execution runs as the machine's role.
+    assert_eq!(
+        history["events"][0]["executionStartedEventDetails"]["roleArn"],
+        ROLE
+    );
     let started_event = &history["events"][3];
     assert_eq!(
         started_event["activityStartedEventDetails"]["workerName"],

@@ -139,7 +139,9 @@ impl Engine {
                 arn: stored.arn.clone(),
                 error,
             })?;
-        let machine = machine.stored_as(&stored.arn, &stored.definition);
+        let machine = machine
+            .stored_as(&stored.arn, &stored.definition)
+            .with_role(&stored.role_arn);
         let key = versioned.unwrap_or_else(|| stored.arn.clone());
         lock(&self.inner.machines).insert(key, machine.clone());
         Ok(machine)
@@ -194,7 +196,7 @@ impl Engine {
                     name: record.name.clone(),
                     state_machine_arn: machine.arn.clone(),
                     state_machine_name: machine.name.clone(),
-                    role_arn: config.role_arn.clone(),
+                    role_arn: machine.role_arn(config).to_string(),
                     region: config.region.clone(),
                     start_time: record.start_date,
                     input: Arc::new(input),

@@ -188,6 +188,9 @@ pub struct LoadedMachine {
     /// The store's hash of the definition text this machine was loaded from, when the store
     /// holds that text (see `store::definition_hash`): its executions name it.
     definition_hash: Option<Arc<str>>,
+    /// The IAM role the machine's executions run as, when it has its own (API-created
+    /// machines); otherwise the engine's.
+    role_arn: Option<Arc<str>>,
 }
 
 impl fmt::Debug for LoadedMachine {
@@ -226,6 +229,16 @@ impl LoadedMachine {
         self.stored = Arc::new(std::sync::OnceLock::from(()));
         self.definition_hash = Some(store::definition_hash(definition).into());
         self
+    }
+
+    /// The machine with its own IAM role (in `ExecutionStarted` and `$$.Execution.RoleArn`).
+    pub(crate) fn with_role(mut self, role_arn: &str) -> LoadedMachine {
+        self.role_arn = Some(role_arn.into());
+        self
+    }
+
+    fn role_arn<'a>(&'a self, config: &'a EngineConfig) -> &'a str {
+        self.role_arn.as_deref().unwrap_or(&config.role_arn)
     }
 }
 
@@ -585,6 +598,7 @@ impl Engine {
             express: options.express,
             stored: Arc::new(std::sync::OnceLock::new()),
             definition_hash: None,
+            role_arn: None,
         })
     }
 
@@ -653,7 +667,7 @@ impl Engine {
             name,
             state_machine_arn: machine.arn.clone(),
             state_machine_name: machine.name.clone(),
-            role_arn: config.role_arn.clone(),
+            role_arn: machine.role_arn(config).to_string(),
             region: config.region.clone(),
             start_time,
             input: input.clone(),

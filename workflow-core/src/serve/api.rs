@@ -442,7 +442,8 @@ impl Api {
                 &record.definition,
                 record.machine_type == MachineType::Express,
             )?
-            .stored_as(&record.arn, &record.definition);
+            .stored_as(&record.arn, &record.definition)
+            .with_role(&record.role_arn);
         self.engine.register_machine(&machine);
         loaded.insert(
             record.arn.clone(),
