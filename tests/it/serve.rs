@@ -428,7 +428,7 @@ fn requests_are_checked_before_anything_runs() {
     };
     // Unsigned: refused.
     let (status, _, body) = create(&[], br#"{"name": "a1"}"#);
-    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
     assert!(String::from_utf8_lossy(&body).contains("MissingAuthenticationToken"));
     // Signed by a stranger: refused.
     let forged = "AWS4-HMAC-SHA256 Credential=AKIDOTHER/20261125/us-east-1/states/aws4_request, \

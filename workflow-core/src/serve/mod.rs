@@ -221,16 +221,17 @@ fn too_large(request_id: &str) -> Response {
     error_response(&error, request_id)
 }
 
+/// A request id in AWS's shape (a random UUID), echoed in `x-amzn-RequestId`.
 fn request_id(n: u64) -> String {
-    let t = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
-    let a = t ^ n.rotate_left(32);
+    let a = fastrand::u64(..) ^ n;
+    let b = fastrand::u64(..);
     format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
         (a >> 32) as u32,
         (a >> 16) as u16,
         (a & 0xfff) as u16,
-        (n & 0xfff) as u16,
-        n & 0xffff_ffff_ffff
+        0x8000 | (b >> 48) as u16 & 0x3fff,
+        b & 0xffff_ffff_ffff
     )
 }
 
