@@ -26,6 +26,15 @@ struct Server {
 
 impl Server {
     fn start(path: &std::path::Path, credentials: Credentials) -> Server {
+        Server::start_with(path, credentials, Default::default())
+    }
+
+    /// A server whose machines' Task states are answered by `mocks` (by machine name).
+    fn start_with(
+        path: &std::path::Path,
+        credentials: Credentials,
+        mocks: std::collections::HashMap<String, workflow_core::exec::Mocks>,
+    ) -> Server {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -39,7 +48,7 @@ impl Server {
             ..EngineConfig::default()
         });
         engine.forget_finished();
-        let api = Arc::new(Api::new(engine.clone(), store, Default::default()));
+        let api = Arc::new(Api::new(engine.clone(), store, mocks));
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
@@ -732,5 +741,104 @@ fn test_state_sync_executions_and_validation() {
     assert_eq!(
         fine,
         json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+}
+
+/// The console in headless Chromium (`tests/browser/console.mjs`, playwright-core): the
+/// execution's status, its graph coloured state by state, and its history; the screenshot is
+/// kept in `target/test-artifacts/console.png`.
+#[test]
+fn the_console_shows_an_execution_in_a_browser() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser = root.join("browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir()
+            && std::path::Path::new(&chromium).exists(),
+        "the browser test needs playwright-core and Chromium: run scripts/test-deps"
+    );
+    let mocks = json!({"Charge": [{"Throw": {"Error": "Card.Declined", "Cause": "no funds"}}]});
+    let mocks = workflow_core::exec::Mocks::from_json(&mocks, None, None).unwrap();
+    let path = store_path("console");
+    let server = Server::start_with(
+        &path,
+        Credentials::default(),
+        [("orders".to_string(), mocks)].into(),
+    );
+    let definition = json!({
+        "StartAt": "Validate",
+        "States": {
+            "Validate": {"Type": "Pass", "Next": "Charge"},
+            "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}],
+                "Next": "Fanout"},
+            "Notify": {"Type": "Pass", "Next": "Fanout"},
+            "Fanout": {"Type": "Parallel", "ResultPath": null, "Next": "Decide", "Branches": [
+                {"StartAt": "Email", "States": {"Email": {"Type": "Pass", "End": true}}},
+                {"StartAt": "Audit", "States": {"Audit": {"Type": "Pass", "End": true}}}]},
+            "Decide": {"Type": "Choice",
+                "Choices": [{"Variable": "$.error", "IsPresent": true, "Next": "Done"}],
+                "Default": "Reject"},
+            "Done": {"Type": "Succeed"},
+            "Reject": {"Type": "Fail", "Error": "Unexpected"}
+        }
+    });
+    server.ok(
+        "CreateStateMachine",
+        json!({"name": "orders", "roleArn": ROLE, "definition": definition.to_string()}),
+    );
+    let arn = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:orders",
+               "name": "order-1", "input": "{\"order\": 42}"}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.wait_for_status(&arn, "SUCCEEDED");
+    let history = server.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "maxResults": 1000}),
+    );
+    let events: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    let expected = json!({
+        "machine": "orders",
+        "status": "SUCCEEDED",
+        "states": {
+            "Validate": "succeeded", "Charge": "caught", "Notify": "succeeded",
+            "Fanout": "succeeded", "Email": "succeeded", "Audit": "succeeded",
+            "Decide": "succeeded", "Done": "succeeded", "Reject": "not-reached"
+        },
+        "events": events,
+    });
+    let target = root.parent().unwrap().join("target/test-artifacts");
+    let screenshot = target.join("console.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let output = std::process::Command::new("node")
+        .arg(browser.join("console.mjs"))
+        .arg(format!("http://{}/", server.addr))
+        .arg(&arn)
+        .arg(expected.to_string())
+        .arg(&screenshot)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node runs (install Node.js)");
+    assert!(
+        output.status.success(),
+        "the console check failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let png = std::fs::read(&screenshot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
     );
 }
