@@ -13,6 +13,7 @@ mod jsonata_differential;
 mod jsonata_suite;
 mod oracles;
 mod serve;
+mod serve_clients;
 mod store;
 mod tasks;
 mod variables;

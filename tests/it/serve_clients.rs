@@ -1,0 +1,112 @@
+//! The real AWS clients against the `workflow serve` command: `tests/clients/sfn_clients.py`
+//! drives every operation with boto3 and the AWS CLI (installed by `scripts/test-deps`), every
+//! request signed with SigV4 and checked by the server.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A `workflow serve` process, killed when dropped (a failed assertion included).
+pub(crate) struct ServeProcess {
+    child: Child,
+    pub(crate) url: String,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `workflow` binary next to this test binary (`cargo test --workspace` builds it).
+fn workflow_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join(format!("workflow{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: build it with `cargo build -p workflow-cli` (cargo test --workspace does)",
+        binary.display()
+    );
+    binary
+}
+
+/// Starts `workflow serve --store DIR/state.db --addr 127.0.0.1:0 ARGS...` and waits for the
+/// address it listens on.
+pub(crate) fn serve(dir: &Path, args: &[&str]) -> ServeProcess {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let mut child = Command::new(workflow_binary())
+        .args(["serve", "--store"])
+        .arg(dir.join("state.db"))
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("workflow serve starts");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("serve: listening on ") {
+                    break url.trim_end_matches('/').to_string();
+                }
+                seen.push(line);
+            }
+            _ => panic!("workflow serve stopped before listening: {seen:?}"),
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    ServeProcess { child, url }
+}
+
+#[test]
+fn boto3_and_the_aws_cli_drive_every_operation() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let venv = root.join("target/test-deps/venv/bin");
+    assert!(
+        venv.join("aws").exists() && venv.join("python").exists(),
+        "boto3 and the AWS CLI are missing: run scripts/test-deps"
+    );
+    let dir = std::env::temp_dir().join(format!("workflow-serve-clients-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let credentials = dir.with_extension("credentials.json");
+    std::fs::write(
+        &credentials,
+        r#"[{"accessKeyId": "AKIDCLIENTS", "secretAccessKey": "clients-secret"}]"#,
+    )
+    .unwrap();
+    let server = serve(&dir, &["--credentials", credentials.to_str().unwrap()]);
+    let path = format!(
+        "{}:{}",
+        venv.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new(venv.join("python"))
+        .arg(root.join("tests/clients/sfn_clients.py"))
+        .arg(&server.url)
+        .env("PATH", path)
+        .env("AWS_ACCESS_KEY_ID", "AKIDCLIENTS")
+        .env("AWS_SECRET_ACCESS_KEY", "clients-secret")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the client suite failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    let _ = std::fs::remove_file(credentials);
+}
