@@ -14,6 +14,7 @@ mod jsonata_suite;
 mod oracles;
 mod serve;
 mod serve_clients;
+mod serve_sdk;
 mod store;
 mod tasks;
 mod variables;

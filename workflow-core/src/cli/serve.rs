@@ -125,14 +125,13 @@ pub(crate) fn serve(
     }));
     writeln!(
         io.stderr,
-        "serve: hosting the executions of '{}'; {} ({})",
+        "serve: hosting the executions of '{}'; {} (Ctrl-C to stop)",
         args.store.store.display(),
         if credentials.is_empty() {
             "requests are not authenticated".to_string()
         } else {
             format!("{} access key(s) may call, with SigV4", credentials.len())
         },
-        "Ctrl-C to stop"
     )?;
     writeln!(io.stderr, "serve: listening on http://{local}")?;
     rt.block_on(host(&engine, "serve", None, false, io));

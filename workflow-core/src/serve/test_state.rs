@@ -317,22 +317,21 @@ pub(crate) async fn test_state(api: &Api, request: &Map<String, Value>) -> Resul
     }
     let mut error_details = Map::new();
     // A failure a retrier would retry: AWS answers RETRIABLE and does not go on.
-    if let (Some(e), Some(list)) = (&error, retriers.as_array()) {
-        if let Some((index, retrier)) = list
+    if let (Some(e), Some(list)) = (&error, retriers.as_array())
+        && let Some((index, retrier)) = list
             .iter()
             .enumerate()
             .find(|(_, r)| matches(&r["ErrorEquals"], e))
-            && retrier["MaxAttempts"].as_u64().unwrap_or(3) > 0
-        {
-            status = "RETRIABLE";
-            output = None;
-            next_state = None;
-            error_details.insert("retryIndex".into(), json!(index));
-            error_details.insert(
-                "retryBackoffIntervalSeconds".into(),
-                json!(retrier["IntervalSeconds"].as_u64().unwrap_or(1)),
-            );
-        }
+        && retrier["MaxAttempts"].as_u64().unwrap_or(3) > 0
+    {
+        status = "RETRIABLE";
+        output = None;
+        next_state = None;
+        error_details.insert("retryIndex".into(), json!(index));
+        error_details.insert(
+            "retryBackoffIntervalSeconds".into(),
+            json!(retrier["IntervalSeconds"].as_u64().unwrap_or(1)),
+        );
     }
     if status == "CAUGHT_ERROR"
         && let (Some(e), Some(list)) = (&error, catchers.as_array())
