@@ -173,6 +173,13 @@ fn read_response(reader: &mut BufReader<TcpStream>) -> anyhow::Result<(u16, bool
     Ok((status, close, body))
 }
 
+/// What one client saw: each request's latency, the executions it started, its failures.
+struct ClientRun {
+    latencies: Vec<Duration>,
+    arns: Vec<String>,
+    errors: Vec<String>,
+}
+
 /// The machine every peer runs: a Pass, a Choice, and two ends.
 fn definition() -> String {
     json!({
@@ -232,65 +239,66 @@ fn main() -> anyhow::Result<()> {
 
     let per_client = args.executions / args.clients.max(1);
     let started = Instant::now();
-    let results: Vec<anyhow::Result<(Vec<Duration>, Vec<String>, Vec<String>)>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..args.clients)
-                .map(|client| {
-                    let (host, machine, operation) = (&host, &machine, &args.operation);
-                    scope.spawn(move || {
-                        let mut connection = Connection::new(host);
-                        let mut latencies = Vec::with_capacity(per_client);
-                        let mut arns = Vec::with_capacity(per_client);
-                        let mut errors = Vec::new();
-                        for i in 0..per_client {
-                            let n = client * per_client + i;
-                            let body = json!({
-                                "stateMachineArn": machine,
-                                "name": format!("e-{client}-{i}"),
-                                "input": json!({"n": n}).to_string(),
-                            });
-                            let t0 = Instant::now();
-                            let (status, answer) = connection.call(operation, &body)?;
-                            latencies.push(t0.elapsed());
-                            let ok = status == 200
-                                && (!sync
-                                    || (answer["status"] == "SUCCEEDED"
-                                        && serde_json::from_str::<Value>(
-                                            answer["output"].as_str().unwrap_or(""),
-                                        )
-                                        .ok()
-                                            == Some(
-                                                json!({"n": n, "kind": "bench", "result": "ok"}),
-                                            )));
-                            if ok {
-                                if let Some(arn) = answer["executionArn"].as_str() {
-                                    arns.push(arn.to_string());
-                                }
-                            } else {
-                                errors.push(format!("{status} {answer}"));
+    let results: Vec<anyhow::Result<ClientRun>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..args.clients)
+            .map(|client| {
+                let (host, machine, operation) = (&host, &machine, &args.operation);
+                scope.spawn(move || {
+                    let mut connection = Connection::new(host);
+                    let mut latencies = Vec::with_capacity(per_client);
+                    let mut arns = Vec::with_capacity(per_client);
+                    let mut errors = Vec::new();
+                    for i in 0..per_client {
+                        let n = client * per_client + i;
+                        let body = json!({
+                            "stateMachineArn": machine,
+                            "name": format!("e-{client}-{i}"),
+                            "input": json!({"n": n}).to_string(),
+                        });
+                        let t0 = Instant::now();
+                        let (status, answer) = connection.call(operation, &body)?;
+                        latencies.push(t0.elapsed());
+                        let ok = status == 200
+                            && (!sync
+                                || (answer["status"] == "SUCCEEDED"
+                                    && serde_json::from_str::<Value>(
+                                        answer["output"].as_str().unwrap_or(""),
+                                    )
+                                    .ok()
+                                        == Some(json!({"n": n, "kind": "bench", "result": "ok"}))));
+                        if ok {
+                            if let Some(arn) = answer["executionArn"].as_str() {
+                                arns.push(arn.to_string());
                             }
+                        } else {
+                            errors.push(format!("{status} {answer}"));
                         }
-                        Ok((latencies, arns, errors))
+                    }
+                    Ok(ClientRun {
+                        latencies,
+                        arns,
+                        errors,
                     })
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(anyhow!("a client panicked")))
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a client panicked")))
+            })
+            .collect()
+    });
     let seconds = started.elapsed().as_secs_f64();
     let mut latencies = Vec::new();
     let mut arns = Vec::new();
     let mut errors = Vec::new();
     for result in results {
-        let (l, a, e) = result?;
-        latencies.extend(l);
-        arns.extend(a);
-        errors.extend(e);
+        let run = result?;
+        latencies.extend(run.latencies);
+        arns.extend(run.arns);
+        errors.extend(run.errors);
     }
     latencies.sort();
     let total = latencies.len();
