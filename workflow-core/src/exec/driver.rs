@@ -30,6 +30,9 @@ pub(crate) struct Durable {
     pub redrive: Option<chrono::DateTime<Utc>>,
     /// The execution's end is in the store.
     end_committed: bool,
+    /// Woken when a commit has put activity tasks in the store (see
+    /// `Engine::activity_scheduled`).
+    pub activities: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Durable {
@@ -40,6 +43,7 @@ impl Durable {
             seen: HashSet::new(),
             redrive: None,
             end_committed: false,
+            activities: None,
         }
     }
 }
@@ -205,6 +209,7 @@ pub(crate) async fn commit(exec: &mut Execution, durable: &mut Durable) -> Resul
     transition.redrive = durable.redrive.take();
     let store = durable.store.clone();
     let ends = transition.end.is_some();
+    let scheduled = !transition.activity_tasks.is_empty();
     let (sent, done) = tokio::sync::oneshot::channel();
     store.commit_then(
         transition,
@@ -216,6 +221,9 @@ pub(crate) async fn commit(exec: &mut Execution, durable: &mut Durable) -> Resul
         .map_err(|_| "the store stopped before the commit ended".to_string())?
         .map_err(|e| e.to_string())?;
     durable.end_committed |= ends;
+    if scheduled && let Some(activities) = &durable.activities {
+        activities.notify_waiters();
+    }
     Ok(())
 }
 

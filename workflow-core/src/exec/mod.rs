@@ -345,6 +345,8 @@ struct Inner {
     /// Executions being started here: stored, or about to be, but not driven yet. Recovery
     /// leaves them alone.
     starting: Mutex<std::collections::HashSet<String>>,
+    /// Woken whenever this engine has committed new activity tasks.
+    activity_scheduled: Arc<tokio::sync::Notify>,
 }
 
 /// Marks an execution as being started by this engine until dropped (see `Inner::starting`).
@@ -404,6 +406,7 @@ impl Engine {
                 children: RwLock::new(HashMap::new()),
                 forget_finished: std::sync::atomic::AtomicBool::new(false),
                 starting: Mutex::new(std::collections::HashSet::new()),
+                activity_scheduled: Arc::new(tokio::sync::Notify::new()),
             }),
         }
     }
@@ -425,6 +428,12 @@ impl Engine {
             .write()
             .unwrap_or_else(|e| e.into_inner()) = self.registry();
         engine
+    }
+
+    /// Notified whenever an execution this engine hosts has committed new activity tasks: what
+    /// a long-polling `GetActivityTask` waits on (tasks from other processes need a poll).
+    pub(crate) fn activity_scheduled(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.activity_scheduled.clone()
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -809,6 +818,10 @@ impl Engine {
         let config = &self.inner.config;
         if durable.is_some() && config.commit == CommitPolicy::EveryTransition {
             exec.set_transition_budget(Some(1));
+        }
+        let mut durable = durable;
+        if let Some(durable) = durable.as_mut() {
+            durable.activities = Some(self.inner.activity_scheduled.clone());
         }
         let execution_arn = exec.meta.execution_arn.clone();
         let (tx, rx) = mpsc::unbounded_channel();

@@ -24,8 +24,9 @@ const DEFINITION_LIMIT: usize = 1_048_576;
 const TAGS_LIMIT: usize = 50;
 /// How long `GetActivityTask` waits for a task (AWS: 60 seconds).
 const ACTIVITY_POLL: Duration = Duration::from_secs(60);
-/// How often a waiting `GetActivityTask` looks for a task.
-const ACTIVITY_TICK: Duration = Duration::from_millis(20);
+/// How often a waiting `GetActivityTask` looks for a task that another process scheduled (it is
+/// woken at once for this process's own).
+const ACTIVITY_TICK: Duration = Duration::from_millis(250);
 /// The prefix AWS puts on every error type of the service.
 const ERROR_NAMESPACE: &str = "com.amazonaws.swf.service.v2.model";
 
@@ -1173,7 +1174,12 @@ impl Api {
             ));
         }
         let deadline = tokio::time::Instant::now() + ACTIVITY_POLL;
+        let scheduled = self.engine.activity_scheduled();
         loop {
+            // Listening before looking, so that a task scheduled in between is not missed.
+            let notified = scheduled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
             let task = self
                 .engine
                 .get_activity_task(&a.arn, &worker)
@@ -1182,10 +1188,15 @@ impl Api {
             if let Some(task) = task {
                 return Ok(json!({"taskToken": task.task_token, "input": task.input}));
             }
-            if tokio::time::Instant::now() >= deadline {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
                 return Ok(json!({}));
             }
-            tokio::time::sleep(ACTIVITY_TICK).await;
+            // Woken by this process's executions; tasks of other processes are polled for.
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep(ACTIVITY_TICK.min(deadline - now)) => {}
+            }
         }
     }
 
