@@ -1,5 +1,6 @@
 // Opens the workflow console in headless Chromium and checks an execution's page.
-// usage: node console.mjs URL EXECUTION_ARN EXPECTED_JSON SCREENSHOT.png
+// usage: node console.mjs URL EXECUTION_ARN EXPECTED_JSON SCREENSHOT.png [WAITING_ARN]
+//   WAITING_ARN: an execution waiting on a task token, answered through the page's form.
 //   EXPECTED_JSON: {"status": "SUCCEEDED", "states": {"Name": "succeeded", ...},
 //                   "events": ["ExecutionStarted", ...], "machine": "name"}
 // Playwright starts Chromium with a fresh, empty profile of its own.
@@ -8,7 +9,7 @@ import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 
-const [url, arn, expectedJson, screenshot] = process.argv.slice(2);
+const [url, arn, expectedJson, screenshot, waitingArn] = process.argv.slice(2);
 if (!url || !arn || !expectedJson || !screenshot) {
   console.error("usage: node console.mjs URL EXECUTION_ARN EXPECTED_JSON SCREENSHOT.png");
   process.exit(2);
@@ -45,6 +46,7 @@ try {
 
   // The execution's page.
   await page.goto(`${url}#/execution/${encodeURIComponent(arn)}`, { waitUntil: "networkidle" });
+  await page.waitForFunction((n) => document.querySelector("main h1")?.textContent === n, arn.split(":").pop());
   await page.waitForSelector("[data-testid=graph] [data-state]");
   const status = (await page.locator("dl.facts [data-testid=status]").first().textContent()).trim();
   check(status === expected.status, `status shown: ${status}, expected ${expected.status}`);
@@ -64,6 +66,43 @@ try {
 
   mkdirSync(dirname(screenshot), { recursive: true });
   await page.screenshot({ path: screenshot, fullPage: true });
+
+  const statusShown = () => page.locator("dl.facts [data-testid=status]").first();
+  // Starting an execution from the machine's page opens it, and it is followed until it ends.
+  if (expected.machine) {
+    await page.goto(url, { waitUntil: "networkidle" });
+    await page.getByRole("link", { name: expected.machine, exact: true }).click();
+    const form = page.locator("[data-testid=start-form]");
+    await form.locator("input[name=name]").fill("from-the-console");
+    await form.locator("textarea[name=input]").fill("{not json");
+    await form.getByRole("button", { name: "Start" }).click();
+    const refused = await form.locator(".error").textContent();
+    check(refused.includes("not JSON"), `bad input was not refused: '${refused}'`);
+    await form.locator("textarea[name=input]").fill('{"order": 7}');
+    await form.getByRole("button", { name: "Start" }).click();
+    await page.waitForFunction(() => location.hash.includes("from-the-console"));
+    await page.waitForFunction(
+      () => document.querySelector("dl.facts [data-testid=status]")?.textContent === "SUCCEEDED",
+      null, { timeout: 15000 });
+    const input = await page.locator("[data-testid=input]").textContent();
+    check(JSON.parse(input).order === 7, `the started execution's input is ${input}`);
+  }
+  // A waiting callback is answered from its form; the page follows the execution to its end.
+  if (waitingArn) {
+    await page.goto(`${url}#/execution/${encodeURIComponent(waitingArn)}`, { waitUntil: "networkidle" });
+    const name = waitingArn.split(":").pop();
+    await page.waitForFunction((n) => document.querySelector("main h1")?.textContent === n, name);
+    check((await statusShown().textContent()) === "RUNNING", "the waiting execution is not RUNNING");
+    const callback = page.locator("[data-testid=callback]").first();
+    await callback.waitFor();
+    await callback.locator("textarea[name=output]").fill('{"approved": true}');
+    await callback.getByRole("button", { name: "Send success" }).click();
+    await page.waitForFunction(
+      () => document.querySelector("dl.facts [data-testid=status]")?.textContent === "SUCCEEDED",
+      null, { timeout: 15000 });
+    const output = await page.locator("[data-testid=output]").textContent();
+    check(JSON.parse(output).approved === true, `the answered execution's output is ${output}`);
+  }
 } finally {
   await browser.close();
 }

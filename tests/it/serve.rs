@@ -817,6 +817,25 @@ fn the_console_shows_an_execution_in_a_browser() {
         },
         "events": events,
     });
+    // An execution that waits on an activity, for the page's callback form to answer.
+    let review = "arn:aws:states:us-east-1:123456789012:activity:console-review";
+    server.ok("CreateActivity", json!({"name": "console-review"}));
+    server.ok(
+        "CreateStateMachine",
+        json!({"name": "approvals", "roleArn": ROLE, "definition": json!({
+            "StartAt": "Approve",
+            "States": {"Approve": {"Type": "Task", "Resource": review, "End": true}}
+        }).to_string()}),
+    );
+    let waiting = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:approvals",
+               "name": "waiting-1"}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.wait_for_status(&waiting, "RUNNING");
     let target = root.parent().unwrap().join("target/test-artifacts");
     let screenshot = target.join("console.png");
     let _ = std::fs::remove_file(&screenshot);
@@ -826,6 +845,7 @@ fn the_console_shows_an_execution_in_a_browser() {
         .arg(&arn)
         .arg(expected.to_string())
         .arg(&screenshot)
+        .arg(&waiting)
         .env("CHROMIUM", &chromium)
         .output()
         .expect("node runs (install Node.js)");
