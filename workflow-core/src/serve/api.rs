@@ -1300,7 +1300,7 @@ fn with_token(mut out: Value, next: Option<String>) -> Value {
     out
 }
 
-/// A stable id of a machine's current definition and role.
+/// A stable id of a machine's current definition and role, in UUID notation.
 fn revision_id(m: &StateMachineRecord) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
@@ -1308,15 +1308,9 @@ fn revision_id(m: &StateMachineRecord) -> String {
     hash.update([0]);
     hash.update(m.role_arn.as_bytes());
     let digest = hash.finalize();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    crate::expr::intrinsic::func::uuid_text(&bytes)
 }
 
 fn describe_machine(m: &StateMachineRecord) -> Value {

@@ -56,7 +56,6 @@ pub fn check_bind(addr: &SocketAddr, credentials: &Credentials) -> Result<(), St
 struct Shared {
     api: Arc<Api>,
     config: ServeConfig,
-    requests: std::sync::atomic::AtomicU64,
 }
 
 /// Serves requests on `listener` until `shutdown` completes.
@@ -66,11 +65,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let shared = Arc::new(Shared {
-        api,
-        config,
-        requests: std::sync::atomic::AtomicU64::new(0),
-    });
+    let shared = Arc::new(Shared { api, config });
     let app = axum::Router::new().fallback(handle).with_state(shared);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -100,10 +95,7 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let n = shared
-        .requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let request_id = request_id(n);
+    let request_id = request_id();
     let path = uri.path();
     let api_call = method == Method::POST && path == "/";
     let console_call = method == Method::POST && path == "/console/api";
@@ -222,17 +214,8 @@ fn too_large(request_id: &str) -> Response {
 }
 
 /// A request id in AWS's shape (a random UUID), echoed in `x-amzn-RequestId`.
-fn request_id(n: u64) -> String {
-    let a = fastrand::u64(..) ^ n;
-    let b = fastrand::u64(..);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        (a >> 32) as u32,
-        (a >> 16) as u16,
-        (a & 0xfff) as u16,
-        0x8000 | (b >> 48) as u16 & 0x3fff,
-        b & 0xffff_ffff_ffff
-    )
+fn request_id() -> String {
+    crate::expr::intrinsic::func::uuid_v4(&mut || fastrand::u64(..))
 }
 
 /// Whether a browser's `Origin` is the server itself.

@@ -606,13 +606,19 @@ fn math_random(args: &Args<'_, '_>, random: &mut dyn FnMut() -> u64) -> Result<V
     Ok(Value::from(start + offset as i64))
 }
 
-fn uuid_v4(random: &mut dyn FnMut() -> u64) -> String {
+/// A random UUID (version 4) from two 64-bit draws.
+pub(crate) fn uuid_v4(random: &mut dyn FnMut() -> u64) -> String {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&random().to_be_bytes());
     bytes[8..].copy_from_slice(&random().to_be_bytes());
     // RFC 9562: version 4 in the high nibble of byte 6, variant `10` in the top bits of byte 8.
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    uuid_text(&bytes)
+}
+
+/// 16 bytes in UUID notation: `8-4-4-4-12` lower-case hex digits.
+pub(crate) fn uuid_text(bytes: &[u8; 16]) -> String {
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",

@@ -25,7 +25,7 @@
 //! arguments are rounded with `Math.round`.
 
 mod base64;
-mod func;
+pub(crate) mod func;
 mod parse;
 
 #[cfg(test)]
