@@ -3,7 +3,7 @@
 //! request signed with SigV4 and checked by the server.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// A `workflow serve` process, killed when dropped (a failed assertion included).
@@ -19,33 +19,53 @@ impl Drop for ServeProcess {
     }
 }
 
-/// The `workflow` binary next to this test binary (`cargo test --workspace` builds it).
-fn workflow_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = dir.join(format!("workflow{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build -p workflow-cli` (cargo test --workspace does)",
-        binary.display()
+/// Set in the child process: the `workflow` arguments it runs (JSON list).
+const ARGS_ENV: &str = "WORKFLOW_TEST_SERVE_ARGS";
+
+/// The child: this test binary, run again as `workflow serve ...` (the command, parsed and run
+/// as the `workflow` binary does), until it is killed. Does nothing in a normal test run.
+#[test]
+fn serve_process() {
+    let Ok(args) = std::env::var(ARGS_ENV) else {
+        return;
+    };
+    let args: Vec<String> = serde_json::from_str(&args).expect("a JSON list of arguments");
+    let cli = <workflow_cli::Cli as clap::Parser>::parse_from(
+        std::iter::once("workflow".to_string()).chain(args),
     );
-    binary
+    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    let mut io = workflow_core::cli::Io {
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    if let Err(e) = workflow_cli::run(cli, &mut io) {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
 }
 
-/// Starts `workflow serve --store DIR/state.db --addr 127.0.0.1:0 ARGS...` and waits for the
-/// address it listens on.
+/// Starts `workflow serve --store DIR/state.db --addr 127.0.0.1:0 ARGS...` in a child process
+/// and waits for the address it listens on.
 pub(crate) fn serve(dir: &Path, args: &[&str]) -> ServeProcess {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
-    let mut child = Command::new(workflow_binary())
-        .args(["serve", "--store"])
-        .arg(dir.join("state.db"))
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
+    let mut all: Vec<String> = vec!["serve".into(), "--store".into()];
+    all.push(dir.join("state.db").display().to_string());
+    all.extend(["--addr".to_string(), "127.0.0.1:0".to_string()]);
+    all.extend(args.iter().map(|a| a.to_string()));
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "serve_clients::serve_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(ARGS_ENV, serde_json::to_string(&all).unwrap())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("workflow serve starts");
+        .expect("the server process starts");
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let mut seen = Vec::new();
