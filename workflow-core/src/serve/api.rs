@@ -1314,7 +1314,7 @@ fn revision_id(m: &StateMachineRecord) -> String {
 }
 
 fn describe_machine(m: &StateMachineRecord) -> Value {
-    let mut out = json!({
+    json!({
         "stateMachineArn": m.arn,
         "name": m.name,
         "status": "ACTIVE",
@@ -1325,12 +1325,7 @@ fn describe_machine(m: &StateMachineRecord) -> Value {
         "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
         "tracingConfiguration": {"enabled": false},
         "revisionId": revision_id(m),
-    });
-    if m.update_date.is_some() {
-        // AWS reports the revision of the latest update.
-        out["revisionId"] = json!(revision_id(m));
-    }
-    out
+    })
 }
 
 /// Removes the payloads from an event (`includeExecutionData: false`).
