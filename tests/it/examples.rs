@@ -522,3 +522,118 @@ fn workflow_binaries_host_durable_executions_with_their_task_handlers() {
     assert_eq!(described["output"], r#""paid-e-9""#);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Set in the child process of the test below: the approval binary's arguments (JSON list).
+const APPROVAL_SERVE_ENV: &str = "WORKFLOW_TEST_APPROVAL_SERVE_ARGS";
+
+/// The child: the approval example's binary, run as `approval serve ...` with its Rust task
+/// handlers, until it is killed. Does nothing in a normal test run.
+#[test]
+fn approval_serve_process() {
+    use clap::Parser;
+    let Ok(args) = std::env::var(APPROVAL_SERVE_ENV) else {
+        return;
+    };
+    let args: Vec<String> = serde_json::from_str(&args).expect("a JSON list of arguments");
+    let cli = workflow_core::cli::WorkflowCli::parse_from(
+        std::iter::once("approval".to_string()).chain(args),
+    );
+    let (mut stdout, mut stderr) = (std::io::stdout(), std::io::stderr());
+    let mut io = workflow_core::cli::Io {
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+    };
+    let workflows = [approval::approve_expense::workflow()];
+    if let Err(e) = workflow_core::cli::run_workflows(cli, &workflows, &mut io) {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+/// A workflow binary's `serve`: its workflow is listed by the API, runs with its Rust task
+/// handlers, and its callback is answered through the API.
+#[test]
+fn a_workflow_binary_serves_its_workflows_with_their_task_handlers() {
+    let dir = std::env::temp_dir().join(format!("workflow-binary-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let args: Vec<String> = [
+        "serve",
+        "--store",
+        &dir.join("state.db").display().to_string(),
+        "--addr",
+        "127.0.0.1:0",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let server = crate::serve_clients::serve_child(
+        "examples::approval_serve_process",
+        APPROVAL_SERVE_ENV,
+        &args,
+    );
+    let addr: std::net::SocketAddr = server.url.trim_start_matches("http://").parse().unwrap();
+    let call = |path: &str, target: &str, body: serde_json::Value| {
+        let headers = [("X-Amz-Target".to_string(), target.to_string())];
+        let (status, _, answer) =
+            crate::serve::request(addr, "POST", path, &headers, body.to_string().as_bytes());
+        let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
+        assert_eq!(status, 200, "{target}: {answer}");
+        answer
+    };
+    let machines = call("/", "AWSStepFunctions.ListStateMachines", json!({}));
+    let machine = machines["stateMachines"][0]["stateMachineArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        machine.ends_with(":stateMachine:ApproveExpense"),
+        "{machines}"
+    );
+    let arn = call(
+        "/",
+        "AWSStepFunctions.StartExecution",
+        json!({"stateMachineArn": machine, "name": "served-1",
+               "input": r#"{"id": "e-10", "amount": 500, "requester": "ann"}"#}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The Rust handler asked for approval; its token waits.
+    let token = (0..500)
+        .find_map(|_| {
+            let tasks = call(
+                "/console/api",
+                "WorkflowConsole.ListWaitingTasks",
+                json!({"executionArn": arn}),
+            );
+            let token = tasks["tasks"][0]["taskToken"].as_str().map(str::to_string);
+            if token.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            token
+        })
+        .expect("the approval task waits for its token");
+    call(
+        "/",
+        "AWSStepFunctions.SendTaskSuccess",
+        json!({"taskToken": token, "output": r#"{"approved": true, "approver": "bo"}"#}),
+    );
+    let done = (0..500)
+        .find_map(|_| {
+            let d = call(
+                "/",
+                "AWSStepFunctions.DescribeExecution",
+                json!({"executionArn": arn}),
+            );
+            if d["status"] == "RUNNING" {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                None
+            } else {
+                Some(d)
+            }
+        })
+        .expect("the execution ends");
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], "\"paid-e-10\"");
+}

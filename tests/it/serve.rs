@@ -132,7 +132,7 @@ impl Drop for Server {
 }
 
 /// One HTTP/1.1 request on its own connection: status, headers (lowercase names), body.
-fn request(
+pub(crate) fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,

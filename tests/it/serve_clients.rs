@@ -53,15 +53,15 @@ pub(crate) fn serve(dir: &Path, args: &[&str]) -> ServeProcess {
     all.push(dir.join("state.db").display().to_string());
     all.extend(["--addr".to_string(), "127.0.0.1:0".to_string()]);
     all.extend(args.iter().map(|a| a.to_string()));
+    serve_child("serve_clients::serve_process", ARGS_ENV, &all)
+}
+
+/// Runs the test `test` of this binary in a child process, with `env` set to `args` as JSON: a
+/// test that then serves, printing `serve: listening on URL` on stderr. Waits for that line.
+pub(crate) fn serve_child(test: &str, env: &str, args: &[String]) -> ServeProcess {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "serve_clients::serve_process",
-            "--exact",
-            "--nocapture",
-            "--test-threads",
-            "1",
-        ])
-        .env(ARGS_ENV, serde_json::to_string(&all).unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(env, serde_json::to_string(args).unwrap())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
