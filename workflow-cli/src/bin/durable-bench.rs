@@ -139,7 +139,7 @@ async fn bench(
     let workflows = latencies.len();
     Ok(json!({
         "engine": "workflow",
-        "store": "sqlite (WAL, synchronous=FULL)",
+        "store": "sqlite (WAL, log fsynced before every acknowledgement)",
         "commit": format!("{commit:?}"),
         "workload": workload,
         "clients": clients,

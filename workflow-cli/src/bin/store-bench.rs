@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The store file lives in a fresh directory under DIR (default: the system temp dir), removed
-//! afterwards. Every commit is durable (WAL, `synchronous = FULL`) before its writer makes the
+//! afterwards. Every commit is durable (its WAL fsynced) before its writer makes the
 //! next; writers share fsyncs through the store's group commit.
 
 use std::fs::OpenOptions;
