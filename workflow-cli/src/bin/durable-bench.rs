@@ -11,6 +11,9 @@
 //!   DBOS and Restate benchmarks in `../shared/tools` run);
 //! - `pass_chain_100`: 100 Pass states, to count transitions per second.
 //!
+//! The engine runs on tokio's default multi-threaded runtime (a worker per core), as in a
+//! `#[tokio::main]` application.
+//!
 //! Prints one JSON line per (workload, clients): workflows/s, transitions/s, p50/p99 latency.
 
 use std::path::PathBuf;
@@ -153,7 +156,7 @@ async fn bench(
     }))
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut seconds = 5.0;
