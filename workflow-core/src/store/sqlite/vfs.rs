@@ -179,7 +179,10 @@ unsafe extern "C" fn open(
     // SAFETY: SQLite hands us `szOsFile` writable bytes at `file`, at least the default VFS's
     // size; we call the default VFS's xOpen with the arguments we were given.
     unsafe {
-        let real_open = (*real).xOpen.expect("every VFS has xOpen");
+        let Some(real_open) = (*real).xOpen else {
+            (*file).pMethods = ptr::null();
+            return ffi::SQLITE_CANTOPEN;
+        };
         if flags & ffi::SQLITE_OPEN_WAL == 0 {
             // Not a log: the default VFS's file, in place, with its own methods.
             return real_open(real, name, file, flags, out_flags);
@@ -227,6 +230,21 @@ unsafe fn wal<'a>(file: *mut ffi::sqlite3_file) -> &'a mut WalFile {
     unsafe { &mut *file.cast::<WalFile>() }
 }
 
+/// The shim's state of a log file, with its buffer written out; the error code when writing
+/// it failed.
+///
+/// # Safety
+/// As for [`wal`].
+unsafe fn flushed<'a>(file: *mut ffi::sqlite3_file) -> Result<&'a mut WalFile, c_int> {
+    // SAFETY: the caller's promise.
+    let this = unsafe { wal(file) };
+    // SAFETY: a file that `open` initialised has an open real file until `wal_close`.
+    match unsafe { this.flush() } {
+        ffi::SQLITE_OK => Ok(this),
+        rc => Err(rc),
+    }
+}
+
 impl WalFile {
     /// Writes the buffer out.
     ///
@@ -240,8 +258,10 @@ impl WalFile {
             let len = c_int::try_from(chunk.len()).unwrap_or(c_int::MAX);
             // SAFETY: the real file is open (caller) and the chunk holds `len` bytes.
             rc = unsafe {
-                let write = methods(self.real).xWrite.expect("every file has xWrite");
-                write(self.real, chunk.as_ptr().cast(), len, offset)
+                match methods(self.real).xWrite {
+                    Some(write) => write(self.real, chunk.as_ptr().cast(), len, offset),
+                    None => ffi::SQLITE_IOERR_WRITE,
+                }
             };
             if rc != ffi::SQLITE_OK {
                 break;
@@ -281,13 +301,14 @@ unsafe extern "C" fn wal_read(
 ) -> c_int {
     // SAFETY: forwarding the caller's arguments to the real file after flushing.
     unsafe {
-        let this = wal(file);
-        let rc = this.flush();
-        if rc != ffi::SQLITE_OK {
-            return rc;
+        let this = match flushed(file) {
+            Ok(this) => this,
+            Err(rc) => return rc,
+        };
+        match methods(this.real).xRead {
+            Some(read) => read(this.real, out, amount, offset),
+            None => ffi::SQLITE_IOERR_READ,
         }
-        let read = methods(this.real).xRead.expect("every file has xRead");
-        read(this.real, out, amount, offset)
     }
 }
 
@@ -316,8 +337,10 @@ unsafe extern "C" fn wal_write(
             }
         }
         if !this.buffering || len > MAX_WRITE {
-            let write = methods(this.real).xWrite.expect("every file has xWrite");
-            return write(this.real, data, amount, offset);
+            return match methods(this.real).xWrite {
+                Some(write) => write(this.real, data, amount, offset),
+                None => ffi::SQLITE_IOERR_WRITE,
+            };
         }
         if this.buffer.is_empty() {
             this.start = offset;
@@ -331,47 +354,46 @@ unsafe extern "C" fn wal_write(
 unsafe extern "C" fn wal_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
     // SAFETY: as for every forwarding method.
     unsafe {
-        let this = wal(file);
-        let rc = this.flush();
-        if rc != ffi::SQLITE_OK {
-            return rc;
+        let this = match flushed(file) {
+            Ok(this) => this,
+            Err(rc) => return rc,
+        };
+        match methods(this.real).xTruncate {
+            Some(truncate) => truncate(this.real, size),
+            None => ffi::SQLITE_IOERR_TRUNCATE,
         }
-        let truncate = methods(this.real)
-            .xTruncate
-            .expect("every file has xTruncate");
-        truncate(this.real, size)
     }
 }
 
 unsafe extern "C" fn wal_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
     // SAFETY: as for every forwarding method.
     unsafe {
-        let this = wal(file);
-        let rc = this.flush();
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
+        let this = match flushed(file) {
+            Ok(this) => this,
+            Err(rc) => return rc,
+        };
         if flags & 0x0f == ffi::SQLITE_SYNC_NORMAL {
             // A commit: the writer fsyncs the log before it acknowledges it.
             return ffi::SQLITE_OK;
         }
-        let sync = methods(this.real).xSync.expect("every file has xSync");
-        sync(this.real, flags)
+        match methods(this.real).xSync {
+            Some(sync) => sync(this.real, flags),
+            None => ffi::SQLITE_IOERR_FSYNC,
+        }
     }
 }
 
 unsafe extern "C" fn wal_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
     // SAFETY: as for every forwarding method.
     unsafe {
-        let this = wal(file);
-        let rc = this.flush();
-        if rc != ffi::SQLITE_OK {
-            return rc;
+        let this = match flushed(file) {
+            Ok(this) => this,
+            Err(rc) => return rc,
+        };
+        match methods(this.real).xFileSize {
+            Some(file_size) => file_size(this.real, size),
+            None => ffi::SQLITE_IOERR_FSTAT,
         }
-        let file_size = methods(this.real)
-            .xFileSize
-            .expect("every file has xFileSize");
-        file_size(this.real, size)
     }
 }
 
@@ -421,11 +443,10 @@ unsafe extern "C" fn wal_file_control(
 ) -> c_int {
     // SAFETY: as for every forwarding method.
     unsafe {
-        let this = wal(file);
-        let rc = this.flush();
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
+        let this = match flushed(file) {
+            Ok(this) => this,
+            Err(rc) => return rc,
+        };
         match methods(this.real).xFileControl {
             Some(control) => control(this.real, op, arg),
             None => ffi::SQLITE_NOTFOUND,
@@ -464,7 +485,12 @@ unsafe extern "C" fn delete(
 ) -> c_int {
     let real = real();
     // SAFETY: forwarding to the default VFS.
-    unsafe { (*real).xDelete.expect("every VFS has xDelete")(real, name, sync_dir) }
+    unsafe {
+        match (*real).xDelete {
+            Some(delete) => delete(real, name, sync_dir),
+            None => ffi::SQLITE_IOERR_DELETE,
+        }
+    }
 }
 
 unsafe extern "C" fn access(
@@ -475,7 +501,12 @@ unsafe extern "C" fn access(
 ) -> c_int {
     let real = real();
     // SAFETY: forwarding to the default VFS.
-    unsafe { (*real).xAccess.expect("every VFS has xAccess")(real, name, flags, out) }
+    unsafe {
+        match (*real).xAccess {
+            Some(access) => access(real, name, flags, out),
+            None => ffi::SQLITE_IOERR_ACCESS,
+        }
+    }
 }
 
 unsafe extern "C" fn full_pathname(
@@ -486,7 +517,12 @@ unsafe extern "C" fn full_pathname(
 ) -> c_int {
     let real = real();
     // SAFETY: forwarding to the default VFS.
-    unsafe { (*real).xFullPathname.expect("every VFS has xFullPathname")(real, name, size, out) }
+    unsafe {
+        match (*real).xFullPathname {
+            Some(full) => full(real, name, size, out),
+            None => ffi::SQLITE_CANTOPEN,
+        }
+    }
 }
 
 unsafe extern "C" fn randomness(
