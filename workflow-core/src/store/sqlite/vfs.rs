@@ -293,25 +293,6 @@ unsafe extern "C" fn wal_close(file: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-unsafe extern "C" fn wal_read(
-    file: *mut ffi::sqlite3_file,
-    out: *mut c_void,
-    amount: c_int,
-    offset: i64,
-) -> c_int {
-    // SAFETY: forwarding the caller's arguments to the real file after flushing.
-    unsafe {
-        let this = match flushed(file) {
-            Ok(this) => this,
-            Err(rc) => return rc,
-        };
-        match methods(this.real).xRead {
-            Some(read) => read(this.real, out, amount, offset),
-            None => ffi::SQLITE_IOERR_READ,
-        }
-    }
-}
-
 unsafe extern "C" fn wal_write(
     file: *mut ffi::sqlite3_file,
     data: *const c_void,
@@ -324,13 +305,10 @@ unsafe extern "C" fn wal_write(
         let Ok(len) = usize::try_from(amount) else {
             return ffi::SQLITE_IOERR_WRITE;
         };
-        let contiguous = !this.buffer.is_empty()
-            && i64::try_from(this.buffer.len())
+        let continues = this.buffer.is_empty()
+            || i64::try_from(this.buffer.len())
                 .is_ok_and(|buffered| this.start + buffered == offset);
-        if !this.buffering
-            || (!contiguous && !this.buffer.is_empty())
-            || this.buffer.len() + len > MAX_BUFFER
-        {
+        if !this.buffering || !continues || this.buffer.len() + len > MAX_BUFFER {
             let rc = this.flush();
             if rc != ffi::SQLITE_OK {
                 return rc;
@@ -351,22 +329,8 @@ unsafe extern "C" fn wal_write(
     }
 }
 
-unsafe extern "C" fn wal_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = match flushed(file) {
-            Ok(this) => this,
-            Err(rc) => return rc,
-        };
-        match methods(this.real).xTruncate {
-            Some(truncate) => truncate(this.real, size),
-            None => ffi::SQLITE_IOERR_TRUNCATE,
-        }
-    }
-}
-
 unsafe extern "C" fn wal_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    // SAFETY: as for every forwarding method.
+    // SAFETY: SQLite syncs a file that `open` initialised, until `wal_close`.
     unsafe {
         let this = match flushed(file) {
             Ok(this) => this,
@@ -383,207 +347,79 @@ unsafe extern "C" fn wal_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_i
     }
 }
 
-unsafe extern "C" fn wal_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = match flushed(file) {
-            Ok(this) => this,
-            Err(rc) => return rc,
-        };
-        match methods(this.real).xFileSize {
-            Some(file_size) => file_size(this.real, size),
-            None => ffi::SQLITE_IOERR_FSTAT,
-        }
-    }
-}
-
-unsafe extern "C" fn wal_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = wal(file);
-        match methods(this.real).xLock {
-            Some(lock) => lock(this.real, level),
-            None => ffi::SQLITE_OK,
-        }
-    }
-}
-
-unsafe extern "C" fn wal_unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = wal(file);
-        match methods(this.real).xUnlock {
-            Some(unlock) => unlock(this.real, level),
-            None => ffi::SQLITE_OK,
-        }
-    }
-}
-
-unsafe extern "C" fn wal_check_reserved_lock(
-    file: *mut ffi::sqlite3_file,
-    out: *mut c_int,
-) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = wal(file);
-        match methods(this.real).xCheckReservedLock {
-            Some(check) => check(this.real, out),
-            None => {
-                *out = 0;
-                ffi::SQLITE_OK
+/// Defines methods of the log file that forward to the real file: `flush` ones write the buffer
+/// out first; each answers its error code when the real file lacks the method.
+macro_rules! forward_to_real_file {
+    ($(
+        $(#[$flush:ident])? fn $name:ident => $field:ident($($arg:ident: $ty:ty),*) or $missing:expr;
+    )*) => {$(
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file, $($arg: $ty),*) -> c_int {
+            // SAFETY: SQLite calls the methods of a file that `open` initialised, until
+            // `wal_close`; the arguments go on to the real file as SQLite passed them.
+            unsafe {
+                let this = forward_to_real_file!(@file file $($flush)?);
+                match methods(this.real).$field {
+                    Some(method) => method(this.real, $($arg),*),
+                    None => $missing,
+                }
             }
         }
-    }
-}
-
-unsafe extern "C" fn wal_file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    arg: *mut c_void,
-) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = match flushed(file) {
+    )*};
+    (@file $file:ident flush) => {
+        match flushed($file) {
             Ok(this) => this,
             Err(rc) => return rc,
-        };
-        match methods(this.real).xFileControl {
-            Some(control) => control(this.real, op, arg),
-            None => ffi::SQLITE_NOTFOUND,
         }
-    }
+    };
+    (@file $file:ident) => {
+        wal($file)
+    };
 }
 
-unsafe extern "C" fn wal_sector_size(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = wal(file);
-        match methods(this.real).xSectorSize {
-            Some(sector) => sector(this.real),
-            None => 4096,
-        }
-    }
+forward_to_real_file! {
+    #[flush] fn wal_read => xRead(out: *mut c_void, amount: c_int, offset: i64)
+        or ffi::SQLITE_IOERR_READ;
+    #[flush] fn wal_truncate => xTruncate(size: i64) or ffi::SQLITE_IOERR_TRUNCATE;
+    #[flush] fn wal_file_size => xFileSize(size: *mut i64) or ffi::SQLITE_IOERR_FSTAT;
+    #[flush] fn wal_file_control => xFileControl(op: c_int, arg: *mut c_void)
+        or ffi::SQLITE_NOTFOUND;
+    fn wal_lock => xLock(level: c_int) or ffi::SQLITE_OK;
+    fn wal_unlock => xUnlock(level: c_int) or ffi::SQLITE_OK;
+    fn wal_check_reserved_lock => xCheckReservedLock(out: *mut c_int) or {
+        *out = 0;
+        ffi::SQLITE_OK
+    };
+    fn wal_sector_size => xSectorSize() or 4096;
+    fn wal_device_characteristics => xDeviceCharacteristics() or 0;
 }
 
-unsafe extern "C" fn wal_device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: as for every forwarding method.
-    unsafe {
-        let this = wal(file);
-        match methods(this.real).xDeviceCharacteristics {
-            Some(device) => device(this.real),
-            None => 0,
+/// Defines VFS-level functions that call the default VFS's, or answer `$missing` when it lacks
+/// one.
+macro_rules! forward_to_default_vfs {
+    ($(fn $name:ident => $field:ident($($arg:ident: $ty:ty),*) or $missing:expr;)*) => {$(
+        unsafe extern "C" fn $name(_vfs: *mut ffi::sqlite3_vfs, $($arg: $ty),*) -> c_int {
+            let real = real();
+            // SAFETY: the default VFS lives for the process; the arguments go on to it as
+            // SQLite passed them.
+            unsafe {
+                match (*real).$field {
+                    Some(method) => method(real, $($arg),*),
+                    None => $missing,
+                }
+            }
         }
-    }
+    )*};
 }
 
-// The VFS-level functions forward to the default VFS.
-
-unsafe extern "C" fn delete(
-    _vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    sync_dir: c_int,
-) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xDelete {
-            Some(delete) => delete(real, name, sync_dir),
-            None => ffi::SQLITE_IOERR_DELETE,
-        }
-    }
-}
-
-unsafe extern "C" fn access(
-    _vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    flags: c_int,
-    out: *mut c_int,
-) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xAccess {
-            Some(access) => access(real, name, flags, out),
-            None => ffi::SQLITE_IOERR_ACCESS,
-        }
-    }
-}
-
-unsafe extern "C" fn full_pathname(
-    _vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    size: c_int,
-    out: *mut c_char,
-) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xFullPathname {
-            Some(full) => full(real, name, size, out),
-            None => ffi::SQLITE_CANTOPEN,
-        }
-    }
-}
-
-unsafe extern "C" fn randomness(
-    _vfs: *mut ffi::sqlite3_vfs,
-    size: c_int,
-    out: *mut c_char,
-) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xRandomness {
-            Some(random) => random(real, size, out),
-            None => 0,
-        }
-    }
-}
-
-unsafe extern "C" fn sleep(_vfs: *mut ffi::sqlite3_vfs, micros: c_int) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xSleep {
-            Some(sleep) => sleep(real, micros),
-            None => 0,
-        }
-    }
-}
-
-unsafe extern "C" fn current_time(_vfs: *mut ffi::sqlite3_vfs, out: *mut f64) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xCurrentTime {
-            Some(now) => now(real, out),
-            None => ffi::SQLITE_ERROR,
-        }
-    }
-}
-
-unsafe extern "C" fn last_error(
-    _vfs: *mut ffi::sqlite3_vfs,
-    size: c_int,
-    out: *mut c_char,
-) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xGetLastError {
-            Some(error) => error(real, size, out),
-            None => 0,
-        }
-    }
-}
-
-unsafe extern "C" fn current_time_int64(_vfs: *mut ffi::sqlite3_vfs, out: *mut i64) -> c_int {
-    let real = real();
-    // SAFETY: forwarding to the default VFS.
-    unsafe {
-        match (*real).xCurrentTimeInt64 {
-            Some(now) => now(real, out),
-            None => ffi::SQLITE_ERROR,
-        }
-    }
+forward_to_default_vfs! {
+    fn delete => xDelete(name: *const c_char, sync_dir: c_int) or ffi::SQLITE_IOERR_DELETE;
+    fn access => xAccess(name: *const c_char, flags: c_int, out: *mut c_int)
+        or ffi::SQLITE_IOERR_ACCESS;
+    fn full_pathname => xFullPathname(name: *const c_char, size: c_int, out: *mut c_char)
+        or ffi::SQLITE_CANTOPEN;
+    fn randomness => xRandomness(size: c_int, out: *mut c_char) or 0;
+    fn sleep => xSleep(micros: c_int) or 0;
+    fn current_time => xCurrentTime(out: *mut f64) or ffi::SQLITE_ERROR;
+    fn last_error => xGetLastError(size: c_int, out: *mut c_char) or 0;
+    fn current_time_int64 => xCurrentTimeInt64(out: *mut i64) or ffi::SQLITE_ERROR;
 }

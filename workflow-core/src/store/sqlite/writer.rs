@@ -343,7 +343,11 @@ struct Synced {
 impl Durability {
     fn new(database: &Path) -> Result<Durability, StoreError> {
         let mut log = LogFile {
-            path: PathBuf::from(format!("{}-wal", database.display())),
+            path: {
+                let mut path = database.as_os_str().to_owned();
+                path.push("-wal");
+                PathBuf::from(path)
+            },
             file: None,
         };
         // Make sure the log's directory entry is on disk before anything relies on the log.
@@ -363,6 +367,16 @@ impl Durability {
         self.synced.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// How a sync up to `seq` ends without a new fsync: the store's poison, or success when
+    /// `seq` is already durable; `None` when it needs one.
+    fn settled(&self, seq: u64) -> Option<Result<(), StoreError>> {
+        let synced = self.synced();
+        match &synced.failure {
+            Some(failure) => Some(Err(failure.clone())),
+            None => (synced.seq >= seq).then_some(Ok(())),
+        }
+    }
+
     /// The error that poisoned the store, if a sync has failed.
     fn check(&self) -> Result<(), StoreError> {
         match &self.synced().failure {
@@ -374,26 +388,15 @@ impl Durability {
     /// Makes every batch up to `seq` durable (with one fsync of the log, unless another one
     /// has already covered it).
     fn sync(&self, seq: u64) -> Result<(), StoreError> {
-        {
-            let synced = self.synced();
-            if let Some(failure) = &synced.failure {
-                return Err(failure.clone());
-            }
-            if synced.seq >= seq {
-                return Ok(());
-            }
+        if let Some(settled) = self.settled(seq) {
+            return settled;
         }
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         // Every batch committed before the fsync starts is covered by it.
         let covered = self.committed.load(Ordering::Acquire);
-        {
-            let synced = self.synced();
-            if let Some(failure) = &synced.failure {
-                return Err(failure.clone());
-            }
-            if synced.seq >= seq {
-                return Ok(());
-            }
+        // Another sync may have covered `seq` while this one waited for the log.
+        if let Some(settled) = self.settled(seq) {
+            return settled;
         }
         let result = log.sync();
         let mut synced = self.synced();
